@@ -1,0 +1,2 @@
+//! `harness`: run a spread project.
+fn main() {}

@@ -1,0 +1,2 @@
+//! `probe`: makes one identity or ownership system call and prints the outcome.
+fn main() {}

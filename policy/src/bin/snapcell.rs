@@ -1,0 +1,2 @@
+//! `snapcell`: install, run and inspect confined snaps.
+fn main() {}
