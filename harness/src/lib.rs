@@ -4,3 +4,7 @@
 //! (pure), `select` filters jobs by spread's argument rules, `backend` allocates systems and
 //! runs scripts, `runner` schedules jobs and owns the run's decisions, `report` renders events,
 //! and `images` builds the local images that docker systems name.
+
+pub mod env;
+pub mod expand;
+pub mod project;
