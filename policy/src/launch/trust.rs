@@ -1,0 +1,216 @@
+//! Whether a state file may be trusted to confine an app: the file and every directory above it
+//! must be root-owned and writable by no one but root. A setuid launcher reads these files as
+//! root, so anything a user could have written or swapped in is refused rather than obeyed.
+
+use std::fs::{File, Metadata};
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use nix::libc;
+
+/// Why a file was not trusted.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustError {
+    #[error("{path} does not exist")]
+    Missing { path: PathBuf },
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is owned by uid {uid}, not root")]
+    NotRootOwned { path: PathBuf, uid: u32 },
+    #[error("{path} has mode {mode:04o}: it is writable by {by}")]
+    Writable {
+        path: PathBuf,
+        mode: u32,
+        by: &'static str,
+    },
+    #[error("{path} is not a regular file")]
+    NotAFile { path: PathBuf },
+}
+
+/// Reads `path` after checking it and every directory above it (symlinks resolved).
+pub fn read_trusted(path: &Path) -> Result<Vec<u8>, TrustError> {
+    let io_error = |source: std::io::Error| match source.kind() {
+        std::io::ErrorKind::NotFound => TrustError::Missing {
+            path: path.to_path_buf(),
+        },
+        _ => TrustError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+    };
+    let resolved = path.canonicalize().map_err(io_error)?;
+    for directory in resolved.ancestors().skip(1) {
+        let metadata = directory.metadata().map_err(|source| TrustError::Io {
+            path: directory.to_path_buf(),
+            source,
+        })?;
+        check_owner_and_mode(directory, &metadata)?;
+    }
+    // O_NOFOLLOW: the name was resolved above; a symlink swapped in since is refused.
+    let mut file = File::options()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(&resolved)
+        .map_err(io_error)?;
+    let metadata = file.metadata().map_err(io_error)?;
+    if !metadata.is_file() {
+        return Err(TrustError::NotAFile { path: resolved });
+    }
+    check_owner_and_mode(&resolved, &metadata)?;
+    let mut contents = Vec::with_capacity(metadata.len().try_into().unwrap_or(0));
+    file.read_to_end(&mut contents).map_err(io_error)?;
+    Ok(contents)
+}
+
+fn check_owner_and_mode(path: &Path, metadata: &Metadata) -> Result<(), TrustError> {
+    if metadata.uid() != 0 {
+        return Err(TrustError::NotRootOwned {
+            path: path.to_path_buf(),
+            uid: metadata.uid(),
+        });
+    }
+    let mode = metadata.mode() & 0o7777;
+    let writable_by = if mode & 0o002 != 0 {
+        Some("others")
+    } else if mode & 0o020 != 0 && metadata.gid() != 0 {
+        Some("a non-root group")
+    } else {
+        None
+    };
+    match writable_by {
+        Some(by) => Err(TrustError::Writable {
+            path: path.to_path_buf(),
+            mode,
+            by,
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    /// A root-owned 0755 directory under /run: /tmp is world-writable, so nothing below it is
+    /// ever trusted.
+    fn trusted_dir() -> tempfile::TempDir {
+        let dir = tempfile::Builder::new()
+            .prefix("snapcell-trust-test-")
+            .tempdir_in("/run")
+            .expect("creating a test directory");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+        dir
+    }
+
+    fn write(dir: &Path, name: &str, mode: u32) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, b"contents").expect("writing");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        path
+    }
+
+    #[test]
+    fn a_root_owned_file_in_root_owned_directories_is_read() {
+        let dir = trusted_dir();
+        let path = write(dir.path(), "profile", 0o644);
+        assert_eq!(read_trusted(&path).expect("trusted"), b"contents");
+    }
+
+    #[test]
+    fn a_missing_file_is_refused() {
+        let dir = trusted_dir();
+        let error = read_trusted(&dir.path().join("absent")).unwrap_err();
+        assert!(matches!(error, TrustError::Missing { .. }), "{error}");
+    }
+
+    #[test]
+    fn a_world_writable_file_is_refused() {
+        let dir = trusted_dir();
+        let path = write(dir.path(), "profile", 0o646);
+        let error = read_trusted(&path).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("{} has mode 0646: it is writable by others", path.display())
+        );
+    }
+
+    #[test]
+    fn a_file_writable_by_a_non_root_group_is_refused() {
+        let dir = trusted_dir();
+        let path = write(dir.path(), "profile", 0o664);
+        std::os::unix::fs::chown(&path, None, Some(1)).expect("chgrp");
+        let error = read_trusted(&path).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                TrustError::Writable {
+                    by: "a non-root group",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_file_owned_by_another_user_is_refused() {
+        let dir = trusted_dir();
+        let path = write(dir.path(), "profile", 0o644);
+        std::os::unix::fs::chown(&path, Some(1), None).expect("chown");
+        let error = read_trusted(&path).unwrap_err();
+        assert!(
+            matches!(error, TrustError::NotRootOwned { uid: 1, .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_world_writable_parent_directory_is_refused() {
+        let dir = trusted_dir();
+        let sub = dir.path().join("seccomp");
+        std::fs::create_dir(&sub).expect("mkdir");
+        let path = write(&sub, "profile", 0o644);
+        std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o757)).expect("chmod");
+        let error = read_trusted(&path).unwrap_err();
+        assert!(
+            matches!(&error, TrustError::Writable { path, .. } if *path == sub),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_parent_directory_owned_by_another_user_is_refused() {
+        let dir = trusted_dir();
+        let path = write(dir.path(), "profile", 0o644);
+        std::os::unix::fs::chown(dir.path(), Some(1), None).expect("chown");
+        let error = read_trusted(&path).unwrap_err();
+        assert!(matches!(error, TrustError::NotRootOwned { .. }), "{error}");
+    }
+
+    #[test]
+    fn a_symlink_to_an_untrusted_file_is_judged_by_its_target() {
+        let dir = trusted_dir();
+        let target = write(dir.path(), "target", 0o666);
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).expect("symlink");
+        assert!(matches!(
+            read_trusted(&link).unwrap_err(),
+            TrustError::Writable { .. }
+        ));
+    }
+
+    #[test]
+    fn anything_under_tmp_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(dir.path(), "profile", 0o644);
+        assert!(read_trusted(&path).is_err());
+    }
+}
