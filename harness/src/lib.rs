@@ -5,6 +5,9 @@
 //! runs scripts, `runner` schedules jobs and owns the run's decisions, `report` renders events,
 //! and `images` builds the local images that docker systems name.
 
+pub mod backend;
 pub mod env;
 pub mod expand;
 pub mod project;
+pub mod runner;
+pub mod script;

@@ -1,0 +1,609 @@
+//! The docker backend: one labelled container per machine, driven through the Engine API
+//! (bollard, API version negotiated).
+//!
+//! A machine is `sleep infinity` under the engine's init, so scripts run through `exec` and a
+//! REBOOT is a container restart. Every container carries the labels in [`labels`], which is
+//! how `-gc`, `-discard` and the tests find them.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::Path;
+
+use bollard::Docker;
+use bollard::container::LogOutput;
+use bollard::exec::{CreateExecOptions, ResizeExecOptions, StartExecOptions, StartExecResults};
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
+    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, RestartContainerOptionsBuilder,
+    UploadToContainerOptionsBuilder,
+};
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt};
+use tokio::io::AsyncWriteExt;
+
+use super::{BackendError, Machine, MachineRequest, Output};
+use crate::project::DockerOptions;
+
+/// Label present on every container the harness creates.
+pub const LABEL: &str = "io.snapcell.harness";
+/// Label naming the run that created the container.
+pub const LABEL_RUN: &str = "io.snapcell.harness.run";
+/// Label naming the `backend:system` the container serves.
+pub const LABEL_SYSTEM: &str = "io.snapcell.harness.system";
+/// Label with the process id of the harness that created the container (for `-gc`).
+pub const LABEL_PID: &str = "io.snapcell.harness.pid";
+/// Label with the project directory on the host (for `-gc`).
+pub const LABEL_PROJECT: &str = "io.snapcell.harness.project";
+
+/// Paths the engine makes read-only by default; setting read-only paths replaces the default
+/// list, so it is kept.
+const DEFAULT_READ_ONLY_PATHS: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+/// Linux limits one command-line argument to 32 pages.
+const MAX_ARGUMENT: usize = 128 * 1024 - 1;
+
+/// Environment variable that marks every process of one script run.
+const TAG_VARIABLE: &str = "HARNESS_RUN_TAG";
+
+/// Connects to the local engine and negotiates the API version.
+pub async fn connect() -> Result<Docker, BackendError> {
+    let docker = Docker::connect_with_local_defaults()
+        .map_err(|e| BackendError::Connect(format!("{e} (is dockerd running?)")))?;
+    docker.negotiate_version().await.map_err(|e| {
+        BackendError::Connect(format!(
+            "{e} (is dockerd running and is this user allowed to use /var/run/docker.sock?)"
+        ))
+    })
+}
+
+/// The labels of a machine allocated for `request`.
+pub fn labels(request: &MachineRequest) -> HashMap<String, String> {
+    HashMap::from([
+        (LABEL.to_owned(), "1".to_owned()),
+        (LABEL_RUN.to_owned(), request.run_id.clone()),
+        (LABEL_SYSTEM.to_owned(), request.system.clone()),
+        (LABEL_PID.to_owned(), std::process::id().to_string()),
+        (LABEL_PROJECT.to_owned(), request.project.clone()),
+    ])
+}
+
+/// Allocates containers.
+#[derive(Debug, Clone)]
+pub struct DockerBackend {
+    docker: Docker,
+}
+
+impl DockerBackend {
+    pub fn new(docker: Docker) -> Self {
+        DockerBackend { docker }
+    }
+
+    pub fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
+    /// Ids of the containers carrying every `label=value` in `filters`.
+    pub async fn list(
+        &self,
+        filters: &[(&str, &str)],
+    ) -> Result<Vec<(String, HashMap<String, String>)>, BackendError> {
+        let labels = filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&HashMap::from([("label".to_owned(), labels)]))
+            .build();
+        let containers = self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .map_err(|e| BackendError::operation("list", "containers", e))?;
+        Ok(containers
+            .into_iter()
+            .filter_map(|c| Some((c.id?, c.labels.unwrap_or_default())))
+            .collect())
+    }
+
+    /// Removes a container by id, forcefully; an already removed container is not an error.
+    pub async fn remove(&self, id: &str) -> Result<(), BackendError> {
+        remove(&self.docker, id).await
+    }
+}
+
+impl super::Backend for DockerBackend {
+    type Machine = Container;
+
+    async fn validate(&self, request: &MachineRequest) -> Result<(), BackendError> {
+        match self.docker.inspect_image(&request.image).await {
+            Ok(_) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => {
+                let hint = match request.image.strip_prefix("e2e/") {
+                    Some(name) => format!(
+                        "build it with `cargo xtask images {}`",
+                        name.split(':').next().unwrap_or(name)
+                    ),
+                    None => "build or import it first (no registry is used)".to_owned(),
+                };
+                Err(BackendError::operation(
+                    "use image",
+                    &request.image,
+                    format!("no such image for system {}; {hint}", request.system),
+                ))
+            }
+            Err(e) => Err(BackendError::operation("inspect image", &request.image, e)),
+        }
+    }
+
+    async fn allocate(&self, request: &MachineRequest) -> Result<Container, BackendError> {
+        let name = container_name(request);
+        let body = ContainerCreateBody {
+            image: Some(request.image.clone()),
+            cmd: Some(vec!["sleep".into(), "infinity".into()]),
+            labels: Some(labels(request)),
+            hostname: Some(hostname(&request.system)),
+            host_config: Some(host_config(&request.options)),
+            ..Default::default()
+        };
+        let options = CreateContainerOptionsBuilder::default().name(&name).build();
+        let created = self
+            .docker
+            .create_container(Some(options), body)
+            .await
+            .map_err(|e| BackendError::operation("create a container for", &request.system, e))?;
+        let container = Container {
+            docker: self.docker.clone(),
+            id: created.id,
+            label: name,
+            system: request.system.clone(),
+            mount_read_only_paths: request.options.privileged,
+            read_only_paths: request.options.read_only_paths.clone(),
+        };
+        // From here on the container exists: any failure removes it before returning.
+        if let Err(error) = container.start().await {
+            let _ = container.discard().await;
+            return Err(error);
+        }
+        Ok(container)
+    }
+
+    async fn reattach(&self, id: &str, system: &str) -> Result<Container, BackendError> {
+        let inspected = self
+            .docker
+            .inspect_container(id, None)
+            .await
+            .map_err(|e| BackendError::operation("find the kept container of", system, e))?;
+        let name = inspected
+            .name
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_owned();
+        let running = inspected.state.and_then(|s| s.running).unwrap_or(false);
+        let container = Container {
+            docker: self.docker.clone(),
+            id: id.to_owned(),
+            label: name,
+            system: system.to_owned(),
+            mount_read_only_paths: false,
+            read_only_paths: Vec::new(),
+        };
+        if !running {
+            container.start().await?;
+        }
+        Ok(container)
+    }
+}
+
+fn container_name(request: &MachineRequest) -> String {
+    let system: String = request
+        .system
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("harness-{}-{system}-{}", request.run_id, request.worker)
+}
+
+fn hostname(system: &str) -> String {
+    let name = system.rsplit(':').next().unwrap_or(system);
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(63)
+        .collect()
+}
+
+fn host_config(options: &DockerOptions) -> HostConfig {
+    let tmpfs: HashMap<String, String> = options
+        .tmpfs
+        .iter()
+        .map(|path| (path.clone(), String::new()))
+        .collect();
+    // The engine drops read-only paths for privileged containers; those are bind-mounted
+    // read-only from inside after start instead (see `Container::start`).
+    let read_only_paths = (!options.read_only_paths.is_empty() && !options.privileged).then(|| {
+        DEFAULT_READ_ONLY_PATHS
+            .iter()
+            .map(|p| p.to_string())
+            .chain(options.read_only_paths.iter().cloned())
+            .collect()
+    });
+    HostConfig {
+        init: Some(true),
+        privileged: Some(options.privileged),
+        cap_add: (!options.cap_add.is_empty()).then(|| options.cap_add.clone()),
+        readonly_rootfs: Some(options.read_only),
+        readonly_paths: read_only_paths,
+        tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
+        ..Default::default()
+    }
+}
+
+async fn remove(docker: &Docker, id: &str) -> Result<(), BackendError> {
+    let options = RemoveContainerOptionsBuilder::default()
+        .force(true)
+        .v(true)
+        .build();
+    match docker.remove_container(id, Some(options)).await {
+        Ok(()) => Ok(()),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(()),
+        Err(e) => Err(BackendError::operation("remove container", id, e)),
+    }
+}
+
+/// One container serving as a machine.
+#[derive(Debug, Clone)]
+pub struct Container {
+    docker: Docker,
+    id: String,
+    label: String,
+    system: String,
+    mount_read_only_paths: bool,
+    read_only_paths: Vec<String>,
+}
+
+impl Container {
+    async fn start(&self) -> Result<(), BackendError> {
+        self.docker
+            .start_container(&self.id, None)
+            .await
+            .map_err(|e| BackendError::operation("start the container of", &self.system, e))?;
+        if self.mount_read_only_paths && !self.read_only_paths.is_empty() {
+            self.make_paths_read_only().await?;
+        }
+        Ok(())
+    }
+
+    async fn make_paths_read_only(&self) -> Result<(), BackendError> {
+        let script: String = self
+            .read_only_paths
+            .iter()
+            .map(|p| format!("mount --bind '{p}' '{p}' && mount -o remount,bind,ro '{p}'\n"))
+            .collect();
+        let output = Output::default();
+        let status = self
+            .run(&format!("set -e\n{script}"), "read-only-paths", &output)
+            .await?;
+        if status != 0 {
+            return Err(BackendError::operation(
+                "make paths read-only on",
+                &self.system,
+                output.text().trim(),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn exec(
+        &self,
+        cmd: Vec<String>,
+        env: Vec<String>,
+        tty: bool,
+    ) -> Result<(String, StartExecResults), BackendError> {
+        let options = CreateExecOptions {
+            attach_stdin: Some(tty),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            tty: Some(tty),
+            env: Some(env),
+            cmd: Some(cmd),
+            ..Default::default()
+        };
+        let created = self
+            .docker
+            .create_exec(&self.id, options)
+            .await
+            .map_err(|e| BackendError::operation("run a script on", &self.system, e))?;
+        let started = self
+            .docker
+            .start_exec(
+                &created.id,
+                Some(StartExecOptions {
+                    tty,
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map_err(|e| BackendError::operation("run a script on", &self.system, e))?;
+        Ok((created.id, started))
+    }
+
+    async fn exit_status(&self, exec_id: &str) -> Result<i64, BackendError> {
+        let inspected = self.docker.inspect_exec(exec_id).await.map_err(|e| {
+            BackendError::operation("read the exit status of a script on", &self.system, e)
+        })?;
+        Ok(inspected.exit_code.unwrap_or(-1))
+    }
+}
+
+impl Machine for Container {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn label(&self) -> &str {
+        &self.label
+    }
+
+    async fn send(&self, tar: Bytes) -> Result<(), BackendError> {
+        let options = UploadToContainerOptionsBuilder::default().path("/").build();
+        self.docker
+            .upload_to_container(&self.id, Some(options), bollard::body_full(tar))
+            .await
+            .map_err(|e| BackendError::operation("send the project to", &self.system, e))
+    }
+
+    async fn run(&self, script: &str, tag: &str, output: &Output) -> Result<i64, BackendError> {
+        if script.len() > MAX_ARGUMENT {
+            return Err(BackendError::ScriptTooLarge {
+                target: self.system.clone(),
+                size: script.len(),
+                limit: MAX_ARGUMENT,
+            });
+        }
+        // Both streams go to one pipe so that their order is kept, as spread does.
+        let program = format!("exec 2>&1\n{script}");
+        let cmd = vec!["/bin/bash".into(), "-c".into(), program];
+        let (exec_id, started) = self
+            .exec(cmd, vec![format!("{TAG_VARIABLE}={tag}")], false)
+            .await?;
+        if let StartExecResults::Attached {
+            output: mut stream, ..
+        } = started
+        {
+            while let Some(item) = stream.next().await {
+                match item {
+                    Ok(
+                        LogOutput::StdOut { message }
+                        | LogOutput::StdErr { message }
+                        | LogOutput::Console { message },
+                    ) => output.append(&message),
+                    Ok(LogOutput::StdIn { .. }) => {}
+                    // The stream ends with an error when the container stops under it (REBOOT
+                    // of a script that restarted the machine itself, or kill-timeout).
+                    Err(_) => break,
+                }
+            }
+        }
+        self.exit_status(&exec_id).await
+    }
+
+    async fn kill(&self, tag: &str) -> Result<(), BackendError> {
+        // Children inherit the tag in their environment, so walking /proc finds the whole tree
+        // (including daemons that left their process group) with nothing but bash and grep.
+        let script = format!(
+            "for round in 1 2 3; do for e in /proc/[0-9]*/environ; do \
+             p=${{e#/proc/}}; p=${{p%/environ}}; [ \"$p\" = $$ ] && continue; \
+             grep -qz '^{TAG_VARIABLE}={tag}$' \"$e\" 2>/dev/null && kill -9 \"$p\" 2>/dev/null; \
+             done; done; true"
+        );
+        let output = Output::default();
+        let cmd = vec!["/bin/bash".into(), "-c".into(), script];
+        let (exec_id, started) = self.exec(cmd, Vec::new(), false).await?;
+        if let StartExecResults::Attached {
+            output: mut stream, ..
+        } = started
+        {
+            while let Some(Ok(item)) = stream.next().await {
+                output.append(&item.into_bytes());
+            }
+        }
+        match self.exit_status(&exec_id).await? {
+            0 => Ok(()),
+            status => Err(BackendError::operation(
+                "kill a script on",
+                &self.system,
+                format!("exit status {status}: {}", output.text().trim()),
+            )),
+        }
+    }
+
+    async fn reboot(&self) -> Result<(), BackendError> {
+        let options = RestartContainerOptionsBuilder::default().t(2).build();
+        self.docker
+            .restart_container(&self.id, Some(options))
+            .await
+            .map_err(|e| BackendError::operation("reboot", &self.system, e))?;
+        if self.mount_read_only_paths && !self.read_only_paths.is_empty() {
+            self.make_paths_read_only().await?;
+        }
+        Ok(())
+    }
+
+    async fn fetch(&self, dir: &str, paths: &[String], dest: &Path) -> Result<(), BackendError> {
+        for path in paths {
+            let remote = format!("{}/{}", dir.trim_end_matches('/'), path);
+            let options = DownloadFromContainerOptionsBuilder::default()
+                .path(&remote)
+                .build();
+            let chunks: Result<Vec<Bytes>, _> = self
+                .docker
+                .download_from_container(&self.id, Some(options))
+                .try_collect()
+                .await;
+            let archive = match chunks {
+                Ok(chunks) => chunks.concat(),
+                // A missing artifact is skipped, as spread's `tar --ignore-failed-read` does.
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => continue,
+                Err(e) => {
+                    return Err(BackendError::operation(
+                        "fetch artifacts from",
+                        &self.system,
+                        e,
+                    ));
+                }
+            };
+            let parent = Path::new(path)
+                .parent()
+                .map(|p| dest.join(p))
+                .unwrap_or_else(|| dest.to_owned());
+            std::fs::create_dir_all(&parent)
+                .and_then(|()| tar::Archive::new(archive.as_slice()).unpack(&parent))
+                .map_err(|e| {
+                    BackendError::operation(
+                        "store artifacts of",
+                        &self.system,
+                        format!("{}: {e}", parent.display()),
+                    )
+                })?;
+        }
+        Ok(())
+    }
+
+    async fn shell(&self, script: &str) -> Result<(), BackendError> {
+        let terminal = crate::backend::docker::terminal::RawTerminal::enter()?;
+        let term = std::env::var("TERM").unwrap_or_else(|_| "xterm".into());
+        let cmd = vec!["/bin/bash".into(), "-c".into(), script.to_owned()];
+        let (exec_id, started) = self.exec(cmd, vec![format!("TERM={term}")], true).await?;
+        let StartExecResults::Attached {
+            mut output,
+            mut input,
+        } = started
+        else {
+            return Ok(());
+        };
+        if let Some((width, height)) = terminal.size() {
+            let _ = self
+                .docker
+                .resize_exec(&exec_id, ResizeExecOptions { width, height })
+                .await;
+        }
+        let mut keys = terminal.keys();
+        let mut stdout = std::io::stdout();
+        loop {
+            tokio::select! {
+                item = output.next() => match item {
+                    Some(Ok(item)) => {
+                        let _ = stdout.write_all(&item.into_bytes());
+                        let _ = stdout.flush();
+                    }
+                    _ => break,
+                },
+                Some(bytes) = keys.recv() => {
+                    if input.write_all(&bytes).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        drop(terminal);
+        Ok(())
+    }
+
+    async fn discard(&self) -> Result<(), BackendError> {
+        remove(&self.docker, &self.id).await
+    }
+}
+
+mod terminal {
+    //! The local terminal in raw mode for the length of an interactive shell.
+
+    use std::os::fd::AsFd;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use nix::sys::termios::{SetArg, Termios, cfmakeraw, tcgetattr, tcsetattr};
+
+    use crate::backend::BackendError;
+
+    /// Restores the terminal's previous mode and stops reading keys when dropped.
+    pub struct RawTerminal {
+        saved: Termios,
+        stop: Arc<AtomicBool>,
+    }
+
+    impl RawTerminal {
+        pub fn enter() -> Result<Self, BackendError> {
+            let stdin = std::io::stdin();
+            let saved = tcgetattr(stdin.as_fd()).map_err(|e| {
+                BackendError::Terminal(format!("standard input is not a terminal ({e})"))
+            })?;
+            let mut raw = saved.clone();
+            cfmakeraw(&mut raw);
+            tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &raw)
+                .map_err(|e| BackendError::Terminal(e.to_string()))?;
+            Ok(RawTerminal {
+                saved,
+                stop: Arc::new(AtomicBool::new(false)),
+            })
+        }
+
+        /// Columns and rows of the terminal.
+        pub fn size(&self) -> Option<(u16, u16)> {
+            let size = console::Term::stdout().size_checked()?;
+            Some((size.1, size.0))
+        }
+
+        /// Keys typed, read on a thread that polls so it can stop when the shell ends.
+        pub fn keys(&self) -> tokio::sync::mpsc::Receiver<Vec<u8>> {
+            let (sender, receiver) = tokio::sync::mpsc::channel(64);
+            let stop = self.stop.clone();
+            std::thread::spawn(move || {
+                use std::io::Read;
+                let stdin = std::io::stdin();
+                // Larger than stdin's own buffer, so reads bypass it and poll sees every pending byte.
+                let mut buffer = [0u8; 16 * 1024];
+                while !stop.load(Ordering::Relaxed) {
+                    let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+                    match poll(&mut fds, PollTimeout::from(100u16)) {
+                        Ok(0) => continue,
+                        Ok(_) => {}
+                        Err(_) => break,
+                    }
+                    match stdin.lock().read(&mut buffer) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            if sender.blocking_send(buffer[..n].to_vec()).is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+            });
+            receiver
+        }
+    }
+
+    impl Drop for RawTerminal {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::Relaxed);
+            let _ = tcsetattr(std::io::stdin().as_fd(), SetArg::TCSANOW, &self.saved);
+        }
+    }
+}
