@@ -1,12 +1,14 @@
 //! `snapcell run`: start one app of an installed snap, confined.
 //!
-//! The launch is a chain of narrow steps: `trust` (only root-owned, root-writable state is
-//! believed), `command` (command-chain + command + arguments), `environment` (the snap
-//! variables in a sanitised environment), and `sequence`, which alone decides the order of
-//! privileged setup, permanent drop, no_new_privs, capabilities, filter and exec over the
-//! [`kernel::Syscalls`] seam.
+//! [`run`] resolves everything first, as a plain [`sequence::Confinement`]: the install record,
+//! the app's command from the installed snap.yaml, the compiled seccomp program and the AppArmor
+//! profile, each read only if `trust` finds it and every directory above it root-owned and
+//! writable by root alone; then `command` (command-chain + command + arguments) and
+//! `environment` (the snap variables in a sanitised environment). Only then does `sequence`,
+//! which alone decides the order of privileged setup, permanent drop, no_new_privs,
+//! capabilities, filter and exec, drive the kernel through the [`kernel::Syscalls`] seam.
 //!
-//! It does not install anything, generate or compile policy (`store`, `profile`, `seccomp` do).
+//! It does not install anything, or generate or compile policy (`store`, `profile`, `seccomp`).
 
 pub mod command;
 pub mod environment;
@@ -15,3 +17,196 @@ pub mod kernel;
 mod recording;
 pub mod sequence;
 pub mod trust;
+
+use std::convert::Infallible;
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use nix::unistd::{Uid, User};
+
+use crate::profile::security_tag;
+use crate::seccomp::{Program, ProgramError};
+use crate::snap::{self, SnapError};
+use crate::store::{InstallRecord, Layout, OptInKind, StoreError, split_app};
+use command::CommandError;
+use environment::SnapDirs;
+use kernel::{Linux, Syscalls};
+use sequence::{Confinement, SequenceError};
+use trust::TrustError;
+
+/// Why an app was not started.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Snap(#[from] SnapError),
+    #[error(
+        "refusing to run {tag} unconfined: its {what} cannot be trusted: {source}; \
+         reinstall the snap with `snapcell install`"
+    )]
+    Untrusted {
+        tag: String,
+        what: &'static str,
+        #[source]
+        source: TrustError,
+    },
+    #[error(
+        "refusing to run {tag} unconfined: its seccomp program {path} is unusable: {source}; \
+         reinstall the snap with `snapcell install`"
+    )]
+    Program {
+        tag: String,
+        path: PathBuf,
+        #[source]
+        source: ProgramError,
+    },
+    #[error("the install record {path} is damaged: {detail}; remove the snap and install it again")]
+    Record { path: PathBuf, detail: String },
+    #[error("uid {uid} has no entry in the user database, so it has no home for SNAP_USER_DATA")]
+    NoUser { uid: u32 },
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    #[error(transparent)]
+    Sequence(#[from] SequenceError),
+}
+
+/// Runs `NAME.APP` (or `NAME`, the app named like the snap) with `args`. Returns only on
+/// failure: on success the process has become the app.
+pub fn run(spec: &str, args: Vec<OsString>) -> Result<Infallible, LaunchError> {
+    let mut kernel = Linux;
+    // Layout::from_env ignores SNAPCELL_ROOT when the process is setuid or setgid.
+    let confinement = resolve(
+        &Layout::from_env(),
+        spec,
+        args,
+        kernel.ids().ruid,
+        std::env::vars_os(),
+    )?;
+    Err(sequence::launch(&mut kernel, &confinement).into())
+}
+
+/// Everything the sequence needs, read and checked before any privileged step.
+pub fn resolve(
+    layout: &Layout,
+    spec: &str,
+    args: Vec<OsString>,
+    caller: u32,
+    inherited: impl IntoIterator<Item = (OsString, OsString)>,
+) -> Result<Confinement, LaunchError> {
+    let (snap_name, app_name) = split_app(spec);
+    let record = read_record(layout, snap_name)?;
+    let tag = security_tag(snap_name, app_name);
+    let untrusted = |what| {
+        let tag = tag.clone();
+        move |source| LaunchError::Untrusted { tag, what, source }
+    };
+    let snap_dir = layout.revision_dir(snap_name, &record.revision);
+    let snap_yaml = snap_dir.join("meta/snap.yaml");
+    let meta = snap::parse(
+        &String::from_utf8_lossy(&trust::read_trusted(&snap_yaml).map_err(untrusted("snap.yaml"))?),
+        &snap_yaml.display().to_string(),
+    )?;
+    let app = meta
+        .apps
+        .get(app_name)
+        .ok_or_else(|| StoreError::NoSuchApp {
+            snap: snap_name.to_owned(),
+            app: app_name.to_owned(),
+            apps: meta.apps.keys().cloned().collect::<Vec<_>>().join(", "),
+        })?;
+    let program_path = layout.seccomp_program(&tag);
+    let program = trust::read_trusted(&program_path).map_err(untrusted("seccomp program"))?;
+    let program = Program::from_bytes(&program).map_err(|source| LaunchError::Program {
+        tag: tag.clone(),
+        path: program_path,
+        source,
+    })?;
+    trust::read_trusted(&layout.apparmor_profile(&tag)).map_err(untrusted("AppArmor profile"))?;
+
+    let real_home = home_of(caller)?;
+    let dirs = SnapDirs {
+        name: snap_name.to_owned(),
+        revision: record.revision.clone(),
+        data: layout.data_dir(snap_name, &record.revision),
+        common: layout.common_dir(snap_name),
+        user_data: real_home
+            .join("snap")
+            .join(snap_name)
+            .join(&record.revision),
+        real_home,
+        snap: snap_dir,
+    };
+    Ok(Confinement {
+        snap: snap_name.to_owned(),
+        opted_in: record.opt_in != OptInKind::None,
+        program,
+        argv: command::argv(&dirs.snap, app_name, &app.command, &app.command_chain, args)?,
+        environment: environment::app_environment(inherited, &dirs),
+        system_dirs: vec![dirs.data.clone(), dirs.common.clone()],
+        user_data: dirs.user_data,
+        security_tag: tag,
+    })
+}
+
+/// The install record, read only from a trusted file.
+fn read_record(layout: &Layout, snap_name: &str) -> Result<InstallRecord, LaunchError> {
+    let not_installed = || StoreError::NotInstalled {
+        name: snap_name.to_owned(),
+    };
+    if !snap::is_valid_snap_name(snap_name) {
+        return Err(not_installed().into());
+    }
+    let path = layout.record(snap_name);
+    let bytes = match trust::read_trusted(&path) {
+        Ok(bytes) => bytes,
+        Err(TrustError::Missing { .. }) => return Err(not_installed().into()),
+        Err(source) => {
+            return Err(LaunchError::Untrusted {
+                tag: format!("snap {snap_name:?}"),
+                what: "install record",
+                source,
+            });
+        }
+    };
+    serde_norway::from_slice(&bytes).map_err(|err| LaunchError::Record {
+        path,
+        detail: err.to_string(),
+    })
+}
+
+/// The caller's home from the user database, never from `$HOME`.
+fn home_of(uid: u32) -> Result<PathBuf, LaunchError> {
+    match User::from_uid(Uid::from_raw(uid)) {
+        Ok(Some(user)) => Ok(user.dir),
+        _ => Err(LaunchError::NoUser { uid }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn an_invalid_or_missing_snap_is_not_installed() {
+        let layout = Layout::under("/nonexistent-snapcell-root");
+        for spec in ["../etc.passwd", "absent.app", "absent"] {
+            let error = resolve(&layout, spec, Vec::new(), 0, Vec::new()).unwrap_err();
+            assert!(
+                matches!(error, LaunchError::Store(StoreError::NotInstalled { .. })),
+                "{spec}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_home_comes_from_the_user_database() {
+        assert_eq!(home_of(0).expect("root"), Path::new("/root"));
+        assert!(matches!(
+            home_of(4_000_000_000),
+            Err(LaunchError::NoUser { .. })
+        ));
+    }
+}
