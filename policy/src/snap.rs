@@ -145,6 +145,11 @@ pub fn validate_snap_id(value: &str) -> Result<(), SnapError> {
     }
 }
 
+/// Whether `name` is a well-formed snap name (safe to use in paths).
+pub fn is_valid_snap_name(name: &str) -> bool {
+    names::check_snap_name(name).is_ok()
+}
+
 impl SnapMeta {
     /// Refuses snap-scoped system usernames unless this install carries one of their snap ids.
     /// `snap_id` is `None` for a local, unasserted install.

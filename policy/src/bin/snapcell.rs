@@ -1,2 +1,160 @@
-//! `snapcell`: install, run and inspect confined snaps.
-fn main() {}
+//! `snapcell`: install, run and inspect confined snaps. A thin shell over the `policy` library:
+//! argument parsing, output, and `error: <one paragraph>` with exit status 1.
+//!
+//! Invoked through a `/snap/bin` symlink (argv[0] not `snapcell`), it means
+//! `snapcell run <argv0's file name> ARGS...`.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use policy::profile::{self, Features};
+use policy::store::{self, InstallOptions, Layout, StoreError};
+
+#[derive(Parser)]
+#[command(
+    name = "snapcell",
+    version,
+    about = "Install, run and inspect confined snaps"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install a snap from a directory holding meta/snap.yaml or from a .snap file.
+    Install {
+        /// Accepted for familiarity: every snapcell install is local and unasserted.
+        #[arg(long)]
+        dangerous: bool,
+        /// The store's id for this snap; needed for snap-scoped system usernames.
+        #[arg(long, value_name = "ID")]
+        snap_id: Option<String>,
+        path: PathBuf,
+    },
+    /// Remove a snap: its policies, files and data go, its users stay.
+    Remove { name: String },
+    /// List the installed snaps.
+    List,
+    /// Show an installed snap, with the ids its users resolved to.
+    Info { name: String },
+    /// Print generated policy.
+    Debug {
+        #[command(subcommand)]
+        what: Debug,
+    },
+    /// Run an app of an installed snap, confined.
+    Run {
+        /// NAME.APP, or NAME for the app named like the snap.
+        app: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
+}
+
+#[derive(Subcommand)]
+enum Debug {
+    /// The seccomp rule-language source of NAME.APP.
+    Seccomp(DebugArgs),
+    /// The AppArmor profile of NAME.APP.
+    Apparmor(DebugArgs),
+}
+
+#[derive(clap::Args)]
+struct DebugArgs {
+    /// NAME.APP, or NAME for the app named like the snap.
+    app: String,
+    /// Render as if opt-in system users did not exist.
+    #[arg(long)]
+    without_system_users: bool,
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let result = match invoked_as_app(&argv) {
+        Some(app) => run(&app, argv[1..].to_vec()),
+        None => match Cli::try_parse_from(&argv) {
+            Ok(cli) => dispatch(cli.command),
+            Err(err) if !err.use_stderr() => err.exit(),
+            Err(err) => {
+                let _ = err.print();
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // Library errors carry their causes in their own text; `{err}` alone avoids repeats.
+            let text = err.to_string();
+            eprintln!(
+                "error: {}",
+                text.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The app a /snap/bin symlink names, when argv[0] is not `snapcell` itself.
+fn invoked_as_app(argv: &[OsString]) -> Option<String> {
+    let name = Path::new(argv.first()?).file_name()?.to_str()?;
+    (name != "snapcell").then(|| name.to_owned())
+}
+
+fn dispatch(command: Command) -> Result<()> {
+    let layout = Layout::from_env();
+    match command {
+        Command::Install {
+            dangerous: _,
+            snap_id,
+            path,
+        } => {
+            let launcher = std::env::current_exe()
+                .map_err(|err| anyhow::anyhow!("cannot find the snapcell binary: {err}"))?;
+            let options = InstallOptions { snap_id, launcher };
+            let record = store::install(&layout, &path, &options)?;
+            println!("{} {} installed", record.name, record.version);
+        }
+        Command::Remove { name } => {
+            store::remove(&layout, &name)?;
+            println!("{name} removed");
+        }
+        Command::List => print!("{}", store::list_table(&store::list(&layout)?)),
+        Command::Info { name } => {
+            print!("{}", store::info_text(&store::read_record(&layout, &name)?))
+        }
+        Command::Debug { what } => print!("{}", debug(&layout, what)?),
+        Command::Run { app, args } => run(&app, args)?,
+    }
+    Ok(())
+}
+
+fn debug(layout: &Layout, what: Debug) -> Result<String, StoreError> {
+    let (Debug::Seccomp(args) | Debug::Apparmor(args)) = &what;
+    let (snap, app) = store::split_app(&args.app);
+    let meta = store::installed_meta(layout, snap)?;
+    if !meta.apps.contains_key(app) {
+        return Err(StoreError::NoSuchApp {
+            snap: snap.to_owned(),
+            app: app.to_owned(),
+            apps: meta.apps.keys().cloned().collect::<Vec<_>>().join(", "),
+        });
+    }
+    let features = Features {
+        system_users: !args.without_system_users,
+    };
+    Ok(match what {
+        Debug::Seccomp(_) => profile::seccomp_source(&meta, app, features),
+        Debug::Apparmor(_) => profile::apparmor_profile(&meta, app, features),
+    })
+}
+
+fn run(app: &str, args: Vec<OsString>) -> Result<()> {
+    let _ = (app, args);
+    anyhow::bail!("`snapcell run` is not wired to policy::launch yet")
+}
