@@ -154,7 +154,7 @@ fn debug(layout: &Layout, what: Debug) -> Result<String, StoreError> {
     })
 }
 
+/// Returns only on failure: on success the process has become the app.
 fn run(app: &str, args: Vec<OsString>) -> Result<()> {
-    let _ = (app, args);
-    anyhow::bail!("`snapcell run` is not wired to policy::launch yet")
+    match policy::launch::run(app, args)? {}
 }
