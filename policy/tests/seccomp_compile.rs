@@ -1,0 +1,131 @@
+//! Compiler errors and layout, without loading anything: every error names the line and the
+//! token, and the project layout really is libseccomp's binary tree.
+
+use policy::accounts::{Account, Accounts};
+use policy::seccomp::{CompileError, FilterLayout, Program, compile, compile_with_layout, parse};
+
+fn daemon_at(uid: u32) -> Accounts {
+    Accounts::new(vec![Account {
+        name: "daemon".into(),
+        uid,
+        gid: uid,
+    }])
+}
+
+fn compile_text(source: &str) -> Result<Program, CompileError> {
+    compile(&parse(source).unwrap(), &daemon_at(1))
+}
+
+#[test]
+fn unknown_system_call_names_line_and_name() {
+    let error = compile_text("read\n\nfrobnicate 1\n").unwrap_err();
+    assert!(
+        matches!(&error, CompileError::UnknownSyscall { line: 3, name } if name == "frobnicate")
+    );
+    assert_eq!(
+        error.to_string(),
+        "line 3: unknown system call \"frobnicate\""
+    );
+}
+
+#[test]
+fn unresolvable_names_give_line_and_token() {
+    let error = compile_text("setuid u:daemon\nsetgid g:nosuchgroup\n").unwrap_err();
+    assert!(
+        matches!(&error, CompileError::Resolve { line: 2, token, .. } if token == "g:nosuchgroup")
+    );
+    assert_eq!(
+        error.to_string(),
+        "line 2: cannot resolve \"g:nosuchgroup\": group \"nosuchgroup\" does not exist"
+    );
+}
+
+#[test]
+fn a_rule_that_can_never_apply_is_an_error() {
+    // libseccomp would silently drop the conditional deny after the unconditional allow.
+    let error = compile_text("ioctl\n~ioctl - 0x5412\n").unwrap_err();
+    assert!(
+        matches!(
+            error,
+            CompileError::Shadowed {
+                line: 2,
+                by_line: 1,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    let error = compile_text("~ptrace\nptrace 0\n").unwrap_err();
+    assert!(
+        matches!(
+            error,
+            CompileError::Shadowed {
+                line: 2,
+                by_line: 1,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    // The same action twice is merely redundant.
+    assert!(compile_text("ioctl\nioctl - 0x5412\n").is_ok());
+}
+
+#[test]
+fn i386_only_names_compile() {
+    assert!(compile_text("setuid32 u:daemon\nsocketcall\n_llseek\n").is_ok());
+}
+
+#[test]
+fn resolved_ids_are_compiled_in() {
+    // The ids land in the program as comparison constants: daemon at 1 and at 2 differ.
+    let source = "setuid u:daemon\n";
+    let at = |uid| compile(&parse(source).unwrap(), &daemon_at(uid)).unwrap();
+    assert_ne!(at(1), at(2));
+    let constants = |program: &Program| -> Vec<u32> {
+        program
+            .instructions()
+            .iter()
+            .map(|instruction| instruction.k)
+            .collect()
+    };
+    assert!(constants(&at(584792)).contains(&584792));
+}
+
+/// Jumps comparing the system call number with `>`/`>=` (BPF_JMP|BPF_JGT|BPF_K,
+/// BPF_JMP|BPF_JGE|BPF_K), the mark of a binary search.
+fn range_jumps(program: &Program) -> usize {
+    const JGT_K: u16 = 0x25;
+    const JGE_K: u16 = 0x35;
+    program
+        .instructions()
+        .iter()
+        .filter(|i| i.code == JGT_K || i.code == JGE_K)
+        .count()
+}
+
+#[test]
+fn the_project_layout_is_a_binary_tree() {
+    let source: String = [
+        "read", "write", "openat", "close", "getpid", "getppid", "brk", "mmap",
+    ]
+    .iter()
+    .chain(&[
+        "munmap",
+        "futex",
+        "clock_gettime",
+        "exit_group",
+        "execve",
+        "wait4",
+        "pipe2",
+    ])
+    .map(|name| format!("{name}\n"))
+    .collect();
+    let rules = parse(&source).unwrap();
+    let tree = compile_with_layout(&rules, &daemon_at(1), FilterLayout::BinaryTree).unwrap();
+    let linear = compile_with_layout(&rules, &daemon_at(1), FilterLayout::Linear).unwrap();
+    assert_eq!(tree, compile(&rules, &daemon_at(1)).unwrap());
+    // Linear: only the x32 guard (`nr >= 0x40000000`) compares by range.
+    assert_eq!(range_jumps(&linear), 1);
+    assert!(range_jumps(&tree) > 4, "{} range jumps", range_jumps(&tree));
+}
