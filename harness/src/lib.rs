@@ -6,8 +6,10 @@
 //! and `images` builds the local images that docker systems name.
 
 pub mod backend;
+pub mod cli;
 pub mod env;
 pub mod expand;
 pub mod project;
+pub mod report;
 pub mod runner;
 pub mod script;

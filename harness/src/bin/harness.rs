@@ -1,2 +1,5 @@
-//! `harness`: run a spread project.
-fn main() {}
+//! `harness`: run a spread project on Docker containers (see `harness -h`).
+
+fn main() -> std::process::ExitCode {
+    harness::cli::main()
+}
