@@ -4,11 +4,21 @@
 //! types, rejecting unknown keys and naming file, line and key on error. Nothing here is
 //! evaluated: environment values, `path`, `include`/`exclude` stay as written.
 
-use std::path::PathBuf;
+mod convert;
+mod error;
+mod locate;
+mod raw;
+pub mod rules;
+
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::env::Environment;
+use convert::Source;
+pub use error::LoadError;
+use raw::{RawProject, RawTask};
 
 /// A timeout value meaning "never" (`-1` in YAML).
 pub const TIMEOUT_DISABLED: Duration = Duration::MAX;
@@ -187,4 +197,89 @@ pub struct Task {
     pub warn_timeout: Option<Duration>,
     pub priority: Option<i64>,
     pub manual: bool,
+}
+
+/// Finds the project file in `start` or the nearest parent holding one (`spread.yaml`, else
+/// `.spread.yaml`, as spread looks), and loads it with all its tasks.
+pub fn load(start: &Path) -> Result<Project, LoadError> {
+    let mut dir = start;
+    loop {
+        for name in ["spread.yaml", ".spread.yaml"] {
+            let file = dir.join(name);
+            if file.is_file() {
+                return load_file(&file);
+            }
+        }
+        match dir.parent() {
+            Some(parent) => dir = parent,
+            None => {
+                return Err(LoadError::NotFound {
+                    dir: start.to_path_buf(),
+                });
+            }
+        }
+    }
+}
+
+/// Loads the given project file and, for each suite, every `SUITE/*/task.yaml`.
+pub fn load_file(file: &Path) -> Result<Project, LoadError> {
+    let text = read(file)?;
+    let raw: RawProject = parse(file, &text)?;
+    let root = file
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let src = Source { file, text: &text };
+    convert::project(&src, raw, root.clone(), |suite| load_tasks(&root, suite))
+}
+
+/// Reads one `task.yaml` as a task of suite `suite_dir` (e.g. `tests/main/`); the task's name
+/// is its directory's.
+pub fn load_task(file: &Path, suite_dir: &str) -> Result<Task, LoadError> {
+    let text = read(file)?;
+    let raw: RawTask = parse(file, &text)?;
+    let dir = file
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    convert::task(&Source { file, text: &text }, suite_dir, dir, raw)
+}
+
+/// The suite's tasks: each direct subdirectory holding a task.yaml (as spread looks), by name.
+fn load_tasks(root: &Path, suite: &Suite) -> Result<Vec<Arc<Task>>, LoadError> {
+    let suite_path = root.join(suite.dir.trim_end_matches('/'));
+    let entries = fs::read_dir(&suite_path).map_err(|source| LoadError::Read {
+        path: suite_path.clone(),
+        source,
+    })?;
+    let mut task_files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| LoadError::Read {
+            path: suite_path.clone(),
+            source,
+        })?;
+        let file = entry.path().join("task.yaml");
+        if file.is_file() {
+            task_files.push(file);
+        }
+    }
+    task_files.sort();
+    task_files
+        .iter()
+        .map(|file| load_task(file, &suite.dir).map(Arc::new))
+        .collect()
+}
+
+fn read(path: &Path) -> Result<String, LoadError> {
+    fs::read_to_string(path).map_err(|source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn parse<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<T, LoadError> {
+    serde_norway::from_str(text).map_err(|source| LoadError::Syntax {
+        file: file.to_path_buf(),
+        source,
+    })
 }
