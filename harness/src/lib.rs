@@ -13,3 +13,4 @@ pub mod project;
 pub mod report;
 pub mod runner;
 pub mod script;
+pub mod select;
