@@ -43,7 +43,8 @@ pub enum LaunchError {
     Snap(#[from] SnapError),
     #[error(
         "refusing to run {tag} unconfined: its {what} cannot be trusted: {source}; \
-         reinstall the snap with `snapcell install`"
+         it and every directory above it must be owned by root and writable by root alone \
+         (reinstall the snap with `snapcell install` if it is missing)"
     )]
     Untrusted {
         tag: String,
