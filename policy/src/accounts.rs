@@ -52,11 +52,19 @@ impl ResolveError {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Nss;
 
+/// getpwnam_r(3): "0 or ENOENT or ESRCH or EBADF or EPERM or ... The given name or uid was not
+/// found." NSS modules use them all; libnss-extrausers answers ENOENT while its files do not exist.
+fn not_found(errno: nix::Error) -> bool {
+    use nix::errno::Errno;
+    matches!(errno, Errno::ENOENT | Errno::ESRCH | Errno::EBADF | Errno::EPERM)
+}
+
 impl IdResolver for Nss {
     fn uid(&self, user: &str) -> Result<u32, ResolveError> {
         match User::from_name(user) {
             Ok(Some(found)) => Ok(found.uid.as_raw()),
             Ok(None) => Err(ResolveError::NoSuchUser(user.to_owned())),
+            Err(errno) if not_found(errno) => Err(ResolveError::NoSuchUser(user.to_owned())),
             Err(source) => Err(ResolveError::Lookup {
                 name: user.to_owned(),
                 source,
@@ -68,6 +76,7 @@ impl IdResolver for Nss {
         match Group::from_name(group) {
             Ok(Some(found)) => Ok(found.gid.as_raw()),
             Ok(None) => Err(ResolveError::NoSuchGroup(group.to_owned())),
+            Err(errno) if not_found(errno) => Err(ResolveError::NoSuchGroup(group.to_owned())),
             Err(source) => Err(ResolveError::Lookup {
                 name: group.to_owned(),
                 source,
