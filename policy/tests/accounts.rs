@@ -267,3 +267,19 @@ fn read_only_etc_uses_extrausers() {
     assert!(etc.starts_with(&now), "/etc is untouched");
     install_ok(&env, "svc", "  _daemon_: shared\n", &[]);
 }
+
+#[test]
+fn a_failure_after_creating_users_removes_them_again() {
+    let env = Env::new();
+    let before = env.accounts();
+    // Everything validates; the users are created; then unpacking into /snap fails.
+    env.sh("mount -o remount,ro /snap");
+    let error = install_refused(&env, "svc", "  _daemon_: shared\n", &[]);
+    assert!(error.contains("/snap/svc"), "{error}");
+    assert_eq!(
+        env.accounts(),
+        before,
+        "the users this install created are removed"
+    );
+    assert_eq!(env.state(), install_support::EMPTY_STATE);
+}

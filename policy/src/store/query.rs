@@ -103,3 +103,66 @@ pub fn installed_meta(layout: &Layout, name: &str) -> Result<SnapMeta, StoreErro
 pub fn split_app(command: &str) -> (&str, &str) {
     command.split_once('.').unwrap_or((command, command))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::Account;
+    use crate::store::OptInKind;
+
+    fn record(name: &str, revision: &str, users: &[&str]) -> InstallRecord {
+        InstallRecord {
+            name: name.to_owned(),
+            version: "1.0".to_owned(),
+            revision: revision.to_owned(),
+            snap_id: None,
+            summary: None,
+            apps: vec![name.to_owned()],
+            opt_in: OptInKind::SystemUsernames,
+            users: users
+                .iter()
+                .map(|user| Account {
+                    name: (*user).to_owned(),
+                    uid: 7,
+                    gid: 8,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn list_table_aligns_columns() {
+        assert_eq!(list_table(&[]), "Name  Version  Rev  Users\n");
+        let records = [
+            record("a-long-name", "x12", &["_daemon_", "snap_daemon"]),
+            record("b", "x1", &[]),
+        ];
+        assert_eq!(
+            list_table(&records),
+            "Name         Version  Rev  Users\n\
+             a-long-name  1.0      x12  _daemon_,snap_daemon\n\
+             b            1.0      x1   -\n"
+        );
+    }
+
+    #[test]
+    fn info_lists_users_with_ids() {
+        let text = info_text(&record("svc", "x3", &["daemon"]));
+        assert_eq!(
+            text,
+            "name: svc\nversion: 1.0\nrevision: x3\nsummary: \napps: svc\nuser: daemon uid=7 gid=8\n"
+        );
+    }
+
+    #[test]
+    fn revisions_count_up() {
+        assert_eq!(record("a", "x1", &[]).next_revision(), "x2");
+        assert_eq!(record("a", "x9", &[]).next_revision(), "x10");
+    }
+
+    #[test]
+    fn app_names() {
+        assert_eq!(split_app("svc.tool"), ("svc", "tool"));
+        assert_eq!(split_app("svc"), ("svc", "svc"));
+    }
+}
