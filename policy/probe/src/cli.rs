@@ -93,6 +93,8 @@ pub enum CallArgs {
     },
     /// One x32-ABI system call (getuid); a filter must refuse it.
     X32,
+    /// No call: only the `After:` line, to see the identity an app runs with.
+    Ids,
 }
 
 #[derive(Debug, clap::Args)]

@@ -1,0 +1,280 @@
+//! `snapcell run` against the kernel, as root in a sandbox: the capability decision for a snap
+//! without an opt-in, x32 refusal, the snap environment and private /tmp, exit status and
+//! signals passing through, and a tampered profile stopping the launch.
+
+mod run_support;
+
+use std::os::unix::process::ExitStatusExt;
+
+use run_support::{OptIn, SnapSource, assert_refused, install, output, run, shared_dir, stdout};
+use testkit::Sandbox;
+
+/// A snap with the probe and a shell (`NAME.sh`), installed in a fresh sandbox.
+fn installed(name: &str, opt_in: OptIn) -> Sandbox {
+    let sandbox = Sandbox::new().expect("creating a sandbox");
+    let source = SnapSource::new(name, opt_in, &[(name, "bin/probe"), ("sh", "bin/sh")])
+        .with_file(run_support::probe(), "bin/probe")
+        .with_file(std::path::Path::new("/bin/dash"), "bin/sh");
+    install(&sandbox, &source);
+    sandbox
+}
+
+fn shell(sandbox: &Sandbox, snap: &str, script: &str) -> std::process::Output {
+    run(sandbox, &format!("{snap}.sh"), &["-c", script])
+}
+
+/// The effective capability mask of the app, from /proc/self/status.
+fn effective_capabilities(sandbox: &Sandbox, snap: &str) -> u64 {
+    let out = shell(sandbox, snap, "grep CapEff /proc/self/status");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let hex = text
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("{out:?}"));
+    u64::from_str_radix(hex, 16).expect("a hex mask")
+}
+
+const ID_CAPABILITY_BITS: u64 = (1 << 0) | (1 << 6) | (1 << 7); // CHOWN, SETGID, SETUID
+
+#[test]
+fn without_an_opt_in_chown_and_setuid_to_daemon_fail_with_eperm() {
+    let sandbox = installed("plain", OptIn::None);
+    let files = shared_dir();
+    let file = files.path().join("target");
+    std::fs::write(&file, b"").expect("creating the chown target");
+    let path = file.display().to_string();
+    for via in ["libc", "raw", "i386"] {
+        let chown = run(
+            &sandbox,
+            "plain",
+            &["--via", via, "chown", &path, "daemon", "daemon"],
+        );
+        assert_refused(&chown, &format!("chown daemon:daemon via {via}"));
+        let setuid = run(&sandbox, "plain", &["--via", via, "setuid", "daemon"]);
+        assert_refused(&setuid, &format!("setuid daemon via {via}"));
+        let drop = run(
+            &sandbox,
+            "plain",
+            &["--via", via, "drop", "daemon", "daemon"],
+        );
+        assert_refused(&drop, &format!("drop to daemon via {via}"));
+    }
+    let metadata = std::fs::metadata(&file).expect("stat");
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!((metadata.uid(), metadata.gid()), (0, 0));
+}
+
+#[test]
+fn the_id_capabilities_go_only_without_an_opt_in() {
+    let plain = installed("plain", OptIn::None);
+    assert_eq!(
+        effective_capabilities(&plain, "plain") & ID_CAPABILITY_BITS,
+        0
+    );
+    let bounding = shell(&plain, "plain", "grep CapBnd /proc/self/status");
+    let text = String::from_utf8_lossy(&bounding.stdout);
+    let mask = u64::from_str_radix(text.split_whitespace().nth(1).expect("mask"), 16).unwrap();
+    assert_eq!(mask & ID_CAPABILITY_BITS, 0, "bounding set {text}");
+
+    let opted = installed("opted", OptIn::SystemUsers);
+    assert_eq!(
+        effective_capabilities(&opted, "opted") & ID_CAPABILITY_BITS,
+        ID_CAPABILITY_BITS
+    );
+}
+
+#[test]
+fn an_x32_system_call_is_refused_by_the_filter() {
+    let sandbox = installed("xabi", OptIn::SystemUsers);
+    assert_refused(
+        &run(&sandbox, "xabi", &["x32"]),
+        "x32 getuid under the filter",
+    );
+    // Without the filter this kernel (x32 ABI off) answers ENOSYS: EPERM is the filter's.
+    let mut direct = std::process::Command::new(run_support::probe());
+    direct.arg("x32");
+    let unfiltered = output(direct);
+    assert_eq!(
+        String::from_utf8_lossy(&unfiltered.stderr),
+        "Function not implemented\n"
+    );
+}
+
+#[test]
+fn the_app_gets_the_snap_environment_and_its_data_directories() {
+    let sandbox = installed("envy", OptIn::None);
+    let mut command = sandbox.command(run_support::snapcell());
+    command
+        .args(["run", "envy.sh", "-c"])
+        .arg("env; test -d \"$SNAP_DATA\" && test -d \"$SNAP_COMMON\" && test -d \"$HOME\" && echo dirs-ok")
+        .env("LD_LIBRARY_PATH", "/nonexistent")
+        .env("SNAP_DATA", "/nonexistent")
+        .env("KEEP_ME", "yes");
+    let out = stdout(command);
+    for line in [
+        "SNAP=/snap/envy/x1",
+        "SNAP_NAME=envy",
+        "SNAP_INSTANCE_NAME=envy",
+        "SNAP_REVISION=x1",
+        "SNAP_DATA=/var/snap/envy/x1",
+        "SNAP_COMMON=/var/snap/envy/common",
+        "SNAP_USER_DATA=/root/snap/envy/x1",
+        "HOME=/root/snap/envy/x1",
+        "KEEP_ME=yes",
+        "dirs-ok",
+    ] {
+        assert!(out.lines().any(|l| l == line), "{line} missing in:\n{out}");
+    }
+    assert!(
+        !out.lines().any(|l| l.starts_with("LD_LIBRARY_PATH=")),
+        "{out}"
+    );
+}
+
+#[test]
+fn each_snap_has_its_own_private_tmp() {
+    let sandbox = installed("tmpy", OptIn::None);
+    let out = stdout_of(shell(&sandbox, "tmpy", "ls -A /tmp; touch /tmp/from-app"));
+    assert_eq!(out, "", "the app saw the host's /tmp");
+    let mut check = sandbox.command("test");
+    check.args(["-e", "/tmp/snap-private-tmp/snap.tmpy/tmp/from-app"]);
+    assert!(
+        output(check).status.success(),
+        "the file is not in the snap's /tmp"
+    );
+    assert!(!std::path::Path::new("/tmp/from-app").exists());
+    let again = stdout_of(shell(&sandbox, "tmpy", "ls -A /tmp"));
+    assert_eq!(again, "from-app\n", "the snap's /tmp is kept between runs");
+}
+
+fn stdout_of(out: std::process::Output) -> String {
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn exit_status_and_signals_pass_through() {
+    let sandbox = installed("codes", OptIn::None);
+    assert_eq!(shell(&sandbox, "codes", "exit 7").status.code(), Some(7));
+    let killed = shell(&sandbox, "codes", "kill -TERM $$");
+    assert_eq!(killed.status.signal(), Some(libc_sigterm()), "{killed:?}");
+    let args = run(
+        &sandbox,
+        "codes.sh",
+        &["-c", "echo \"$0|$1\"", "zero", "one two"],
+    );
+    assert_eq!(stdout_of(args), "zero|one two\n");
+}
+
+fn libc_sigterm() -> i32 {
+    nix::sys::signal::Signal::SIGTERM as i32
+}
+
+/// What a test does to the installed seccomp program, and the error text it must cause.
+struct Tampering {
+    name: &'static str,
+    script: &'static str,
+    error: &'static str,
+}
+
+const PROGRAM: &str = "/var/lib/snapcell/seccomp/snap.tamper.tamper.bin";
+
+#[test]
+fn a_tampered_profile_stops_the_launch() {
+    let cases = [
+        Tampering {
+            name: "missing",
+            script: "rm $P",
+            error: "its seccomp program cannot be trusted: /var/lib/snapcell/seccomp/snap.tamper.tamper.bin does not exist",
+        },
+        Tampering {
+            name: "truncated mid-instruction",
+            script: "truncate -s -3 $P",
+            error: "is unusable: the program is",
+        },
+        Tampering {
+            name: "empty",
+            script: ": > $P",
+            error: "is unusable: the program is empty",
+        },
+        Tampering {
+            name: "cut to half its instructions",
+            script: "truncate -s $(( $(stat -c %s $P) / 16 * 8 )) $P",
+            error: "cannot confine the app: cannot load the seccomp filter",
+        },
+        Tampering {
+            name: "world-writable",
+            script: "chmod o+w $P",
+            error: "it is writable by others",
+        },
+        Tampering {
+            name: "owned by daemon",
+            script: "chown daemon $P",
+            error: "is owned by uid 1, not root",
+        },
+        Tampering {
+            name: "in a world-writable directory",
+            script: "chmod o+w $(dirname $P)",
+            error: "/var/lib/snapcell/seccomp has mode 0757: it is writable by others",
+        },
+        Tampering {
+            name: "AppArmor profile missing",
+            script: "rm /var/lib/snapcell/apparmor/snap.tamper.tamper",
+            error: "its AppArmor profile cannot be trusted",
+        },
+        Tampering {
+            name: "install record group-writable by daemon",
+            script: "chgrp daemon /var/lib/snapcell/snaps/tamper.yaml; chmod g+w /var/lib/snapcell/snaps/tamper.yaml",
+            error: "its install record cannot be trusted",
+        },
+    ];
+    for case in cases {
+        let sandbox = installed("tamper", OptIn::SystemUsers);
+        assert!(
+            run(&sandbox, "tamper", &["ids"]).status.success(),
+            "{}: baseline",
+            case.name
+        );
+        let mut tamper = sandbox.command("sh");
+        tamper.args(["-ec", case.script]).env("P", PROGRAM);
+        stdout(tamper);
+        let refused = run(&sandbox, "tamper", &["ids"]);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(1), "{}: {refused:?}", case.name);
+        assert!(refused.stdout.is_empty(), "{}: the app ran", case.name);
+        assert!(
+            stderr.starts_with("error: refusing to run snap.tamper.tamper unconfined")
+                || stderr.starts_with("error: refusing to run snap \"tamper\" unconfined")
+                || stderr.starts_with("error: cannot confine the app"),
+            "{}: {stderr}",
+            case.name
+        );
+        assert!(stderr.contains(case.error), "{}: {stderr}", case.name);
+    }
+}
+
+#[test]
+fn an_unknown_snap_or_app_is_a_clear_error() {
+    let sandbox = installed("known", OptIn::None);
+    let absent = run(&sandbox, "absent.app", &[]);
+    assert_eq!(
+        String::from_utf8_lossy(&absent.stderr),
+        "error: snap \"absent\" is not installed (see `snapcell list`)\n"
+    );
+    let no_app = run(&sandbox, "known.nope", &[]);
+    assert_eq!(
+        String::from_utf8_lossy(&no_app.stderr),
+        "error: snap \"known\" has no app \"nope\"; its apps are: known, sh\n"
+    );
+    let relocated = {
+        let mut command = sandbox.command(run_support::snapcell());
+        command
+            .args(["run", "known", "ids"])
+            .env("SNAPCELL_ROOT", "/nonexistent");
+        output(command)
+    };
+    assert!(
+        String::from_utf8_lossy(&relocated.stderr).contains("is not installed"),
+        "SNAPCELL_ROOT is honoured for an unprivileged (not setuid) run: {relocated:?}"
+    );
+}
