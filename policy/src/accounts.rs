@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub use shadow::{Database, ShadowUtils};
-pub use system_usernames::{Created, Plan, RANGE_MASK, plan_system_usernames, range_user_name};
+pub use system_usernames::{Created, Plan, plan_system_usernames};
 pub use system_users::{Missing, check_system_users};
 
 /// A user and the group of the same name, resolved.
@@ -56,7 +56,10 @@ pub struct Nss;
 /// found." NSS modules use them all; libnss-extrausers answers ENOENT while its files do not exist.
 fn not_found(errno: nix::Error) -> bool {
     use nix::errno::Errno;
-    matches!(errno, Errno::ENOENT | Errno::ESRCH | Errno::EBADF | Errno::EPERM)
+    matches!(
+        errno,
+        Errno::ENOENT | Errno::ESRCH | Errno::EBADF | Errno::EPERM
+    )
 }
 
 impl IdResolver for Nss {

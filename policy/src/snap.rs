@@ -13,8 +13,6 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_norway::{Mapping, Value};
 
-pub use usernames::{SUPPORTED_SYSTEM_USERNAMES, SupportedUsername};
-
 /// The snap as declared in `meta/snap.yaml`, after validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapMeta {
@@ -62,15 +60,6 @@ impl OptIn {
 
     pub fn is_opted_in(&self) -> bool {
         !matches!(self, OptIn::None)
-    }
-
-    /// The snap.yaml key the opt-in came from, for records and messages.
-    pub fn key(&self) -> &'static str {
-        match self {
-            OptIn::None => "none",
-            OptIn::SystemUsers(_) => "system-users",
-            OptIn::SystemUsernames(_) => "system-usernames",
-        }
     }
 }
 
@@ -161,13 +150,6 @@ impl SnapMeta {
             usernames::check_allowed(&self.name, &user.name, snap_id)?;
         }
         Ok(())
-    }
-
-    /// The app run by `snapcell run NAME`: the one named like the snap.
-    pub fn default_app(&self) -> Option<&str> {
-        self.apps
-            .get_key_value(&self.name)
-            .map(|(name, _)| name.as_str())
     }
 }
 

@@ -9,10 +9,10 @@ use super::system_users::found;
 use super::{Account, AccountsError, Database, IdResolver, ShadowUtils};
 
 /// The block a fixed id belongs to.
-pub const RANGE_MASK: u32 = 0xFFFF_0000;
+const RANGE_MASK: u32 = 0xFFFF_0000;
 
 /// `snapd-range-524288-root` for every id in 524288..589824.
-pub fn range_user_name(id: u32) -> String {
+fn range_user_name(id: u32) -> String {
     format!("snapd-range-{}-root", id & RANGE_MASK)
 }
 
@@ -141,10 +141,6 @@ pub struct Created {
 }
 
 impl Created {
-    pub fn names(&self) -> &[String] {
-        &self.names
-    }
-
     /// Best effort: removal errors are not actionable on a path that is already failing.
     pub fn rollback(&mut self) {
         let Some(tools) = &self.tools else { return };

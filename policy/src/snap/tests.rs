@@ -27,7 +27,6 @@ fn full_snap() {
     );
     assert_eq!(meta.name, "hello");
     assert_eq!(meta.summary.as_deref(), Some("Says hello"));
-    assert_eq!(meta.default_app(), Some("hello"));
     assert_eq!(meta.apps["svc"].daemon.as_deref(), Some("simple"));
     assert_eq!(meta.apps["svc"].command_chain, ["bin/wrap"]);
     assert_eq!(meta.users, OptIn::SystemUsers(vec!["daemon".to_owned()]));

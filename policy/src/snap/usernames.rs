@@ -7,7 +7,7 @@ use super::{SnapError, SystemUsername, names, yaml_inline};
 
 /// A name the installer knows how to create, with its fixed id (uid == gid).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SupportedUsername {
+struct SupportedUsername {
     pub name: &'static str,
     pub id: u32,
     /// Empty: any snap may use it. Otherwise only installs carrying one of these snap ids.
@@ -15,7 +15,7 @@ pub struct SupportedUsername {
 }
 
 /// Every supported name, ordered by id.
-pub const SUPPORTED_SYSTEM_USERNAMES: &[SupportedUsername] = &[
+const SUPPORTED_SYSTEM_USERNAMES: &[SupportedUsername] = &[
     // Deprecated: snaps should use `_daemon_`.
     SupportedUsername {
         name: "snap_daemon",

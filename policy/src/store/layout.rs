@@ -1,7 +1,7 @@
 //! Where everything lives, relative to a root ("/" on a real system, a directory in tests).
 
 use std::fs::{File, OpenOptions};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use nix::unistd::{getegid, geteuid, getgid, getuid};
 
@@ -16,7 +16,9 @@ pub struct Layout {
 
 /// Held while an operation changes the store; dropping it releases the lock.
 #[derive(Debug)]
-pub struct StoreLock(#[allow(dead_code)] File);
+pub struct StoreLock {
+    _file: File,
+}
 
 impl Layout {
     pub fn system() -> Layout {
@@ -35,14 +37,6 @@ impl Layout {
             Some(root) if unprivileged && !root.is_empty() => Layout::under(root),
             _ => Layout::system(),
         }
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    pub fn is_system(&self) -> bool {
-        self.root == Path::new("/")
     }
 
     /// `var/lib/snapcell`
@@ -139,7 +133,7 @@ impl Layout {
             .map_err(StoreError::io(&path, "cannot open the lock file"))?;
         file.lock()
             .map_err(StoreError::io(&path, "cannot take the lock"))?;
-        Ok(StoreLock(file))
+        Ok(StoreLock { _file: file })
     }
 }
 

@@ -79,7 +79,11 @@ impl Source {
 
 /// Runs `command`, returning its stdout or an error with its stderr.
 fn run(command: &mut Command) -> Result<Vec<u8>, StoreError> {
-    let shown = format!("{command:?}").replace('"', "");
+    let shown = std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|part| part.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
     let output = command.output().map_err(|err| StoreError::Tool {
         command: shown.clone(),
         detail: err.to_string(),
