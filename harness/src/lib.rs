@@ -9,6 +9,7 @@ pub mod backend;
 pub mod cli;
 pub mod env;
 pub mod expand;
+pub mod images;
 pub mod project;
 pub mod report;
 pub mod runner;

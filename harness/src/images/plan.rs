@@ -1,0 +1,266 @@
+//! From a recipe to the chain of stages that build it, each named by a hash of what it is made of.
+//!
+//! Pure apart from reading the recipes and the `copy:` inputs. A stage's hash covers its own
+//! definition and the hash of the stage below it, so editing a recipe rebuilds that stage and
+//! everything above it, and a new `snapcell` rebuilds only the `copy:` layers.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::ImageError;
+use super::recipe::{self, Base, CopyFile, Mmdebstrap, Recipe};
+
+/// The Docker repository prefix of every image built here: `e2e/NAME`.
+pub const REPOSITORY_PREFIX: &str = "e2e/";
+
+/// Changes whenever the way stages are built changes, so that old images are not reused.
+const BUILDER_VERSION: &str = "1";
+
+/// How many hex digits of the sha256 name an image.
+const HASH_DIGITS: usize = 16;
+
+/// Everything needed to build one image.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The recipe asked for.
+    pub name: String,
+    /// The bottom of the chain: the root recipe's `mmdebstrap`.
+    pub rootfs: Rootfs,
+    /// Bottom first; each layer is built on the stage before it.
+    pub layers: Vec<Layer>,
+    /// The hash of the finished image: the last stage's.
+    pub hash: String,
+}
+
+impl Plan {
+    /// `e2e/NAME:<hash>`.
+    pub fn tag(&self) -> String {
+        format!("{}:{}", repository(&self.name), self.hash)
+    }
+
+    /// `e2e/NAME:latest`.
+    pub fn latest(&self) -> String {
+        format!("{}:latest", repository(&self.name))
+    }
+}
+
+/// A root file system made by `mmdebstrap` and imported.
+#[derive(Debug, Clone)]
+pub struct Rootfs {
+    pub recipe: String,
+    pub hash: String,
+    pub mmdebstrap: Mmdebstrap,
+}
+
+impl Rootfs {
+    /// `e2e/RECIPE:rootfs-<hash>`.
+    pub fn tag(&self) -> String {
+        stage_tag(&self.recipe, "rootfs", &self.hash)
+    }
+}
+
+/// A committed change on top of the stage below.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    /// The recipe this layer belongs to, and its file (for messages).
+    pub recipe: String,
+    pub recipe_file: PathBuf,
+    pub hash: String,
+    pub step: Step,
+}
+
+impl Layer {
+    /// `e2e/RECIPE:system-<hash>` or `e2e/RECIPE:copy-<hash>`.
+    pub fn tag(&self) -> String {
+        let kind = match self.step {
+            Step::Run(_) => "system",
+            Step::Copy(_) => "copy",
+        };
+        stage_tag(&self.recipe, kind, &self.hash)
+    }
+}
+
+/// What a layer does.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Run shell steps in a container and commit it.
+    Run(Vec<String>),
+    /// Put files into a container and commit it.
+    Copy(Vec<CopyInput>),
+}
+
+/// A `copy:` entry with the file's content, read once so that what is hashed is what is copied.
+#[derive(Debug, Clone)]
+pub struct CopyInput {
+    pub dest: String,
+    pub mode: u32,
+    pub content: Vec<u8>,
+}
+
+/// Intermediate stages are tagged too, so that they are cached.
+fn stage_tag(recipe: &str, kind: &str, hash: &str) -> String {
+    format!("{}:{kind}-{hash}", repository(recipe))
+}
+
+/// `e2e/NAME`.
+pub fn repository(name: &str) -> String {
+    format!("{REPOSITORY_PREFIX}{name}")
+}
+
+/// Reads `name` and the recipes it is built from, and hashes every stage.
+pub fn plan(repo_root: &Path, name: &str) -> Result<Plan, ImageError> {
+    let (mmdebstrap, chain) = load_chain(repo_root, name)?;
+    let rootfs = Rootfs {
+        recipe: chain[0].name.clone(),
+        hash: rootfs_hash(&mmdebstrap),
+        mmdebstrap,
+    };
+    let mut layers = run_layers(&chain, &rootfs.hash);
+    let copies = chain
+        .iter()
+        .flat_map(|recipe| recipe.copy.iter().map(move |copy| (recipe, copy)))
+        .map(|(recipe, copy)| read_copy(repo_root, recipe, copy))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !copies.is_empty() {
+        let top = &chain[chain.len() - 1];
+        let below = layers.last().map_or(&rootfs.hash, |layer| &layer.hash);
+        layers.push(Layer {
+            recipe: top.name.clone(),
+            recipe_file: top.file.clone(),
+            hash: copy_hash(below, &copies),
+            step: Step::Copy(copies),
+        });
+    }
+    let hash = layers
+        .last()
+        .map_or(&rootfs.hash, |layer| &layer.hash)
+        .clone();
+    Ok(Plan {
+        name: name.into(),
+        rootfs,
+        layers,
+        hash,
+    })
+}
+
+/// `name` and its `from:` ancestors, root first, with the root's `mmdebstrap`.
+fn load_chain(repo_root: &Path, name: &str) -> Result<(Mmdebstrap, Vec<Recipe>), ImageError> {
+    let mut chain: Vec<Recipe> = Vec::new();
+    let mut seen = HashSet::new();
+    let mut current = name.to_string();
+    loop {
+        if !seen.insert(current.clone()) {
+            let mut cycle: Vec<String> = chain.iter().map(|r| r.name.clone()).collect();
+            cycle.push(current);
+            return Err(ImageError::Cycle { chain: cycle });
+        }
+        let recipe = recipe::load(repo_root, &current)?;
+        match &recipe.base {
+            Base::From(parent) => current = parent.clone(),
+            Base::Mmdebstrap(mmdebstrap) => {
+                let mmdebstrap = mmdebstrap.clone();
+                chain.push(recipe);
+                chain.reverse();
+                return Ok((mmdebstrap, chain));
+            }
+        }
+        chain.push(recipe);
+    }
+}
+
+/// One layer per recipe that has `run:` steps, on top of the root file system.
+fn run_layers(chain: &[Recipe], rootfs_hash: &str) -> Vec<Layer> {
+    let mut layers: Vec<Layer> = Vec::new();
+    for recipe in chain.iter().filter(|recipe| !recipe.run.is_empty()) {
+        let below = layers.last().map_or(rootfs_hash, |layer| &layer.hash);
+        layers.push(Layer {
+            recipe: recipe.name.clone(),
+            recipe_file: recipe.file.clone(),
+            hash: run_hash(below, &recipe.run),
+            step: Step::Run(recipe.run.clone()),
+        });
+    }
+    layers
+}
+
+fn read_copy(repo_root: &Path, recipe: &Recipe, copy: &CopyFile) -> Result<CopyInput, ImageError> {
+    let path = repo_root.join(&copy.src);
+    let content = std::fs::read(&path).map_err(|source| ImageError::MissingInput {
+        recipe: recipe.file.clone(),
+        src: copy.src.clone(),
+        hint: missing_input_hint(&copy.src),
+        source,
+    })?;
+    Ok(CopyInput {
+        dest: copy.dest.clone(),
+        mode: copy.mode,
+        content,
+    })
+}
+
+fn missing_input_hint(src: &Path) -> String {
+    if src.starts_with("target") {
+        "build it first: `cargo xtask images` builds the release binaries before the images".into()
+    } else {
+        "restore the file or fix `src`".into()
+    }
+}
+
+/// Fields are length-prefixed so that no two different inputs encode alike.
+struct StageHasher(Sha256);
+
+impl StageHasher {
+    fn new(kind: &str) -> Self {
+        let mut hasher = StageHasher(Sha256::new());
+        hasher.field(BUILDER_VERSION.as_bytes());
+        hasher.field(kind.as_bytes());
+        hasher
+    }
+
+    fn field(&mut self, bytes: &[u8]) -> &mut Self {
+        self.0.update((bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+        self
+    }
+
+    fn finish(self) -> String {
+        let mut hex = format!("{:x}", self.0.finalize());
+        hex.truncate(HASH_DIGITS);
+        hex
+    }
+}
+
+fn rootfs_hash(mmdebstrap: &Mmdebstrap) -> String {
+    let mut hasher = StageHasher::new("rootfs");
+    hasher
+        .field(mmdebstrap.suite.as_bytes())
+        .field(mmdebstrap.variant.as_bytes())
+        .field(mmdebstrap.mirror.as_bytes());
+    for package in &mmdebstrap.include {
+        hasher.field(package.as_bytes());
+    }
+    hasher.finish()
+}
+
+fn run_hash(below: &str, steps: &[String]) -> String {
+    let mut hasher = StageHasher::new("run");
+    hasher.field(below.as_bytes());
+    for step in steps {
+        hasher.field(step.as_bytes());
+    }
+    hasher.finish()
+}
+
+fn copy_hash(below: &str, copies: &[CopyInput]) -> String {
+    let mut hasher = StageHasher::new("copy");
+    hasher.field(below.as_bytes());
+    for copy in copies {
+        hasher
+            .field(copy.dest.as_bytes())
+            .field(&copy.mode.to_le_bytes())
+            .field(&Sha256::digest(&copy.content));
+    }
+    hasher.finish()
+}
