@@ -59,7 +59,19 @@ fn daemon_at_2_2_resolves_to_2_2() {
 #[test]
 fn layout_after_install() {
     let env = Env::new();
-    install_daemon_snap(&env);
+    let dir = env.snap("svc", DAEMON_SNAP);
+    std::fs::write(dir.join("bin/suid"), "").unwrap();
+    std::fs::set_permissions(
+        dir.join("bin/suid"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o6755),
+    )
+    .unwrap();
+    env.ok(&["install", dir.to_str().unwrap()]);
+    assert_eq!(
+        env.sh("stat -c %a /snap/svc/x1/bin/suid"),
+        "755\n",
+        "setuid/setgid bits are dropped"
+    );
     let snapcell = env!("CARGO_BIN_EXE_snapcell");
     assert_eq!(
         env.sh("cd /snap/bin && for l in *; do echo \"$l -> $(readlink $l)\"; done"),

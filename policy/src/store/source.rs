@@ -49,7 +49,9 @@ impl Source {
     }
 
     /// Puts the snap's files at `dest`, which must not exist; files end up owned by root
-    /// (a directory's owners are not kept: a user must not own what a root daemon executes).
+    /// (a directory's owners are not kept: a user must not own what a root daemon executes)
+    /// and without setuid/setgid bits (snapd mounts snaps `nosuid` for the same reason: whoever
+    /// prepared the snap must not gain a setuid-root program by having root install it).
     pub fn unpack(&self, dest: &Path) -> Result<(), StoreError> {
         let mut command = match self {
             Source::Dir(dir) => {
@@ -73,7 +75,8 @@ impl Source {
                 unsquashfs
             }
         };
-        run(&mut command).map(drop)
+        run(&mut command)?;
+        run(Command::new("chmod").args(["-R", "u-s,g-s"]).arg(dest)).map(drop)
     }
 }
 
