@@ -9,8 +9,8 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-use testkit::Sandbox;
 use tempfile::TempDir;
+use testkit::Sandbox;
 
 pub struct Env {
     pub sandbox: Sandbox,
