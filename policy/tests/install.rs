@@ -264,3 +264,19 @@ fn debug_prints_the_sources() {
         "{error}"
     );
 }
+
+#[test]
+fn usage_errors_exit_1_with_one_paragraph() {
+    let env = Env::new();
+    let output = env.snapcell(&["frobnicate"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).starts_with("error: "));
+    let error = env.refused(&["install", "/nonexistent/snap"]);
+    assert_eq!(
+        error,
+        "/nonexistent/snap is neither a directory holding meta/snap.yaml nor a .snap file"
+    );
+    let error = env.refused(&["info", "../etc"]);
+    assert!(error.contains("not installed"), "{error}");
+    assert!(env.ok(&["--help"]).contains("install"));
+}
