@@ -3,9 +3,9 @@
 //! filter, both in libseccomp's default linear layout).
 //!
 //! Filters cannot be removed once loaded, so every measurement runs in its own forked child;
-//! the configurations take turns, round after round, so that drift hits them alike. Each figure
-//! is the fastest round (the one least disturbed by other processes on a shared machine), with
-//! the median beside it. Plain `harness = false` rather than criterion for that
+//! the configurations take turns, round after round, so that drift hits them alike. A child
+//! reports its fastest short burst of calls (the one least disturbed by other processes on a
+//! shared machine); each figure is the fastest child, with the median child beside it. Plain `harness = false` rather than criterion for that
 //! reason: criterion measures in-process and cannot fork a fresh, filter-free child per sample.
 //!
 //! Run: `cargo bench -p policy --bench seccomp_filter` (as root: loading a filter without
@@ -25,8 +25,12 @@ use policy::profile::{Features, seccomp_source};
 use policy::seccomp::{FilterLayout, Program, compile_with_layout, load, parse};
 use policy::snap::{App, OptIn, SnapMeta};
 
-const ROUNDS: usize = 41;
-const CALLS_PER_ROUND: u32 = 20_000;
+/// Children per configuration and call, taking turns with the other configurations.
+const ROUNDS: usize = 21;
+/// Bursts per child; a child reports its fastest burst. Bursts are short (well under a
+/// scheduler tick) so that some of them run undisturbed on a busy machine.
+const BURSTS: usize = 64;
+const CALLS_PER_BURST: u32 = 1_000;
 const MINUS_ONE: u64 = u32::MAX as u64;
 
 /// A system call under measurement.
@@ -165,7 +169,8 @@ fn allow_all_except(ioctl_requests: &[u64]) -> Program {
     Program::from_bytes(&build().expect("libseccomp filter")).expect("libseccomp program")
 }
 
-/// Nanoseconds per call, measured in a fresh child with the configuration's filters loaded.
+/// Nanoseconds per call in the fastest burst of a fresh child with the configuration's filters
+/// loaded.
 fn measure(config: &Config, call: &Call) -> f64 {
     let (reader, writer) = pipe().expect("pipe");
     // SAFETY: the child makes system calls only and leaves with _exit.
@@ -176,12 +181,15 @@ fn measure(config: &Config, call: &Call) -> f64 {
                     unsafe { libc::_exit(2) };
                 }
             }
-            let start = Instant::now();
-            for _ in 0..CALLS_PER_ROUND {
-                // SAFETY: integer arguments only.
-                unsafe { libc::syscall(call.nr, call.args[0], call.args[1], call.args[2]) };
+            let mut nanos = f64::INFINITY;
+            for _ in 0..BURSTS {
+                let start = Instant::now();
+                for _ in 0..CALLS_PER_BURST {
+                    // SAFETY: integer arguments only.
+                    unsafe { libc::syscall(call.nr, call.args[0], call.args[1], call.args[2]) };
+                }
+                nanos = nanos.min(start.elapsed().as_nanos() as f64 / f64::from(CALLS_PER_BURST));
             }
-            let nanos = start.elapsed().as_nanos() as f64 / f64::from(CALLS_PER_ROUND);
             let _ = write(&writer, &nanos.to_ne_bytes());
             unsafe { libc::_exit(0) }
         }
@@ -202,8 +210,8 @@ fn measure(config: &Config, call: &Call) -> f64 {
 
 fn report(configs: &[Config], figures: &BTreeMap<(usize, usize), Figure>) {
     println!(
-        "Seccomp filter cost per system call: fastest (median) of {ROUNDS} rounds of \
-         {CALLS_PER_ROUND} calls, ratio to no filter"
+        "Seccomp filter cost per system call: fastest (median) of {ROUNDS} children, each the \
+         fastest of {BURSTS} bursts of {CALLS_PER_BURST} calls; ratio to no filter"
     );
     for config in configs.iter().skip(1) {
         let lengths: Vec<String> = config.filters.iter().map(|f| f.len().to_string()).collect();
