@@ -16,7 +16,7 @@ use crate::report::{Fanout, junit::Junit, progress::Console};
 use crate::runner::reuse::ReuseRecords;
 use crate::runner::signals::Stop;
 use crate::runner::{self, Event, Options, Reporter};
-use crate::{expand, project, select};
+use crate::{expand, images, project, select};
 
 /// Run spread tasks on Docker containers.
 ///
@@ -165,6 +165,7 @@ pub async fn execute(args: Args) -> Result<bool> {
         }
     }
     let jobs = select::select(expand::expand(&project)?, &args.selection)?;
+    ensure_images(&backend, &project.root, &jobs).await?;
     let options = options(&args, &project.root);
     let mut reporters = vec![console.clone()];
     if let Some(path) = &args.junit {
@@ -179,6 +180,27 @@ pub async fn execute(args: Args) -> Result<bool> {
     let result = runner::run(backend.clone(), &project, jobs, options, reporter, stop).await;
     sweep(&backend, &run_id, &project.root, console.as_ref()).await;
     Ok(result?.is_success())
+}
+
+/// Builds the `e2e/NAME` images the selected systems use from the nearest `images/NAME/`
+/// recipe above the project (only what is missing or outdated is built).
+async fn ensure_images(backend: &DockerBackend, root: &Path, jobs: &[expand::Job]) -> Result<()> {
+    let mut names: Vec<&str> = jobs
+        .iter()
+        .filter_map(|job| job.system.image.as_deref())
+        .filter_map(images::recipe_name)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        let recipe = Path::new("images").join(name).join("recipe.yaml");
+        let Some(repo) = root.ancestors().find(|dir| dir.join(&recipe).is_file()) else {
+            continue;
+        };
+        let progress = images::progress::for_stderr();
+        images::ensure(backend.docker(), repo, name, progress.as_ref()).await?;
+    }
+    Ok(())
 }
 
 fn options(args: &Args, root: &Path) -> Options {
