@@ -129,3 +129,75 @@ fn the_project_layout_is_a_binary_tree() {
     assert_eq!(range_jumps(&linear), 1);
     assert!(range_jumps(&tree) > 4, "{} range jumps", range_jumps(&tree));
 }
+
+/// Runs a program on `struct seccomp_data` { nr, arch, ip, args } as the kernel would, for the
+/// classic BPF subset libseccomp emits; any other opcode fails the test.
+fn run(program: &Program, nr: u32, arch: u32, args: [u64; 6]) -> u32 {
+    let mut data = Vec::new();
+    data.extend_from_slice(&nr.to_ne_bytes());
+    data.extend_from_slice(&arch.to_ne_bytes());
+    data.extend_from_slice(&0u64.to_ne_bytes());
+    for arg in args {
+        data.extend_from_slice(&arg.to_ne_bytes());
+    }
+    let (mut accumulator, mut pc) = (0u32, 0usize);
+    loop {
+        let i = program.instructions()[pc];
+        let k = i.k;
+        let jump = |taken: bool| pc + 1 + usize::from(if taken { i.jt } else { i.jf });
+        pc = match i.code {
+            0x20 => {
+                let offset = k as usize;
+                accumulator = u32::from_ne_bytes(data[offset..offset + 4].try_into().unwrap());
+                pc + 1
+            }
+            0x54 => {
+                accumulator &= k;
+                pc + 1
+            }
+            0x05 => pc + 1 + k as usize,
+            0x15 => jump(accumulator == k),
+            0x25 => jump(accumulator > k),
+            0x35 => jump(accumulator >= k),
+            0x45 => jump(accumulator & k != 0),
+            0x06 => return k,
+            code => panic!("opcode {code:#x} at {pc} not emulated"),
+        };
+    }
+}
+
+#[test]
+fn other_architectures_get_eperm() {
+    const ALLOW: u32 = 0x7fff_0000;
+    const ERRNO_EPERM: u32 = 0x0005_0000 | 1;
+    const AUDIT_ARCH_X86_64: u32 = 0xC000_003E;
+    const AUDIT_ARCH_I386: u32 = 0x4000_0003;
+    const AUDIT_ARCH_AARCH64: u32 = 0xC000_00B7;
+    const AUDIT_ARCH_ARM: u32 = 0x4000_0028;
+    let program = compile_text("getpid\n").unwrap();
+    let getpid_x86_64 = 39;
+    let getpid_i386 = 20;
+    assert_eq!(
+        run(&program, getpid_x86_64, AUDIT_ARCH_X86_64, [0; 6]),
+        ALLOW
+    );
+    assert_eq!(run(&program, getpid_i386, AUDIT_ARCH_I386, [0; 6]), ALLOW);
+    assert_eq!(
+        run(
+            &program,
+            0x4000_0000 | getpid_x86_64,
+            AUDIT_ARCH_X86_64,
+            [0; 6]
+        ),
+        ERRNO_EPERM
+    );
+    for arch in [AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, 0] {
+        for nr in [getpid_x86_64, getpid_i386, 172] {
+            assert_eq!(
+                run(&program, nr, arch, [0; 6]),
+                ERRNO_EPERM,
+                "arch {arch:#x} nr {nr}"
+            );
+        }
+    }
+}
