@@ -72,6 +72,25 @@ fn a_rule_that_can_never_apply_is_an_error() {
 }
 
 #[test]
+fn values_wider_than_32_bits_are_refused_where_i386_would_truncate_them() {
+    let error = compile_text("read\nmmap - >0x100000000\n").unwrap_err();
+    assert!(
+        matches!(
+            error,
+            CompileError::WideValue {
+                line: 2,
+                value: 0x1_0000_0000,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(compile_text("mmap - >0xffffffff\n").is_ok());
+    // newfstatat has no i386 counterpart, so a 64-bit value means the same everywhere it applies.
+    assert!(compile_text("newfstatat - - - 0x100000000\n").is_ok());
+}
+
+#[test]
 fn i386_only_names_compile() {
     assert!(compile_text("setuid32 u:daemon\nsocketcall\n_llseek\n").is_ok());
 }

@@ -64,6 +64,15 @@ pub enum CompileError {
         by_line: usize,
         syscall: String,
     },
+    #[error(
+        "line {line}: {value:#x} does not fit in 32 bits, but {syscall:?} is also judged for \
+         i386 calls, whose arguments are 32-bit (use a value below 0x100000000)"
+    )]
+    WideValue {
+        line: usize,
+        syscall: String,
+        value: u64,
+    },
     #[error("line {line}: libseccomp refused the {syscall:?} rule: {source}")]
     Rule {
         line: usize,
@@ -183,7 +192,18 @@ fn condition(
     };
     let id_equal =
         |id: u32| ScmpArgCompare::new(index, ScmpCompareOp::MaskedEqual(ID_MASK), id.into());
-    let compare = |op, value| ScmpArgCompare::new(index, op, value);
+    let compare = |op, value: u64| {
+        // libseccomp keeps only the low 32 bits of a value for the i386 ABI, so a wider value
+        // would mean something else there (`>0x100000000` would become `>0`).
+        if value > u64::from(u32::MAX) && exists_on_i386(&rule.syscall) {
+            return Err(CompileError::WideValue {
+                line: rule.line,
+                syscall: rule.syscall.clone(),
+                value,
+            });
+        }
+        Ok(ScmpArgCompare::new(index, op, value))
+    };
     let condition = match arg {
         ArgMatch::Any => return Ok(None),
         ArgMatch::User(name) => {
@@ -197,15 +217,21 @@ fn condition(
             // The parser keeps id values below u32::MAX, so this never truncates.
             id_equal(*value as u32)
         }
-        ArgMatch::Equal(value) => compare(ScmpCompareOp::Equal, *value),
-        ArgMatch::NotEqual(value) => compare(ScmpCompareOp::NotEqual, *value),
-        ArgMatch::Greater(value) => compare(ScmpCompareOp::Greater, *value),
-        ArgMatch::GreaterOrEqual(value) => compare(ScmpCompareOp::GreaterEqual, *value),
-        ArgMatch::Less(value) => compare(ScmpCompareOp::Less, *value),
-        ArgMatch::LessOrEqual(value) => compare(ScmpCompareOp::LessOrEqual, *value),
-        ArgMatch::AllBitsSet(mask) => compare(ScmpCompareOp::MaskedEqual(*mask), *mask),
+        ArgMatch::Equal(value) => compare(ScmpCompareOp::Equal, *value)?,
+        ArgMatch::NotEqual(value) => compare(ScmpCompareOp::NotEqual, *value)?,
+        ArgMatch::Greater(value) => compare(ScmpCompareOp::Greater, *value)?,
+        ArgMatch::GreaterOrEqual(value) => compare(ScmpCompareOp::GreaterEqual, *value)?,
+        ArgMatch::Less(value) => compare(ScmpCompareOp::Less, *value)?,
+        ArgMatch::LessOrEqual(value) => compare(ScmpCompareOp::LessOrEqual, *value)?,
+        ArgMatch::AllBitsSet(mask) => compare(ScmpCompareOp::MaskedEqual(*mask), *mask)?,
     };
     Ok(Some(condition))
+}
+
+/// Whether the i386 ABI has this system call (libseccomp gives a negative pseudo number
+/// where an architecture lacks it).
+fn exists_on_i386(syscall: &str) -> bool {
+    ScmpSyscall::from_name_by_arch(syscall, ScmpArch::X86).is_ok_and(|nr| i32::from(nr) >= 0)
 }
 
 /// libseccomp 2.5 exports BPF only to a file descriptor; an anonymous temporary file holds it.
