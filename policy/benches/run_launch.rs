@@ -1,0 +1,174 @@
+//! What `snapcell run` adds to starting a program: `snapcell run bench.true` (a snap whose app
+//! is a copy of /bin/true) against a direct exec of /bin/true, both spawned the same way into
+//! the same sandbox, taking turns so that drift on a shared machine hits them alike. Three
+//! launch paths: a root caller without an opt-in (capability drop), a root caller with one,
+//! and a setuid-root snapcell run by a non-root user (permanent drop, no_new_privs).
+//!
+//! Reported per path: the median and 90th percentile of each, the added median time and the
+//! ratio, all from one run. Plain `harness = false`: each sample is a whole process.
+//!
+//! Run as root: `cargo bench -p policy --bench run_launch`.
+
+#[path = "../tests/run_support/mod.rs"]
+mod run_support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use run_support::{OptIn, SnapSource, chmod, id_of, install, shared_dir};
+use testkit::{Identity, Sandbox};
+
+const SAMPLES: usize = 400;
+const WARMUP: usize = 20;
+
+/// One way to start the program.
+struct Launch {
+    label: &'static str,
+    program: PathBuf,
+    args: &'static [&'static str],
+    /// `None`: root.
+    caller: Option<Identity>,
+}
+
+impl Launch {
+    fn command(&self, sandbox: &Sandbox) -> Command {
+        let mut command = match &self.caller {
+            Some(identity) => sandbox.command_as(&self.program, identity),
+            None => sandbox.command(&self.program),
+        };
+        command.args(self.args);
+        command
+    }
+}
+
+fn main() {
+    let sandbox = Sandbox::new().expect("creating a sandbox (needs root)");
+    for (name, opt_in) in [("bench", OptIn::None), ("benchopt", OptIn::SystemUsers)] {
+        let source = SnapSource::new(name, opt_in, &[("true", "bin/true")])
+            .with_file(Path::new("/bin/true"), "bin/true");
+        install(&sandbox, &source);
+    }
+    let mut useradd = sandbox.command("useradd");
+    useradd.args(["--create-home", "--user-group", "bencher"]);
+    run_support::stdout(useradd);
+    let bencher = Identity {
+        uid: id_of(&sandbox, "passwd", "bencher"),
+        gid: id_of(&sandbox, "group", "bencher"),
+        groups: Vec::new(),
+    };
+    let launcher_dir = shared_dir();
+    let setuid_snapcell = launcher_dir.path().join("snapcell");
+    std::fs::copy(run_support::snapcell(), &setuid_snapcell).expect("copying snapcell");
+    std::os::unix::fs::chown(&setuid_snapcell, Some(0), Some(0)).expect("chown root");
+    chmod(&setuid_snapcell, 0o4755);
+
+    let true_binary = PathBuf::from("/bin/true");
+    let snapcell = run_support::snapcell().to_path_buf();
+    let direct = |label, caller| Launch {
+        label,
+        program: true_binary.clone(),
+        args: &[],
+        caller,
+    };
+    let paths = [
+        (
+            direct("/bin/true as root", None),
+            Launch {
+                label: "snapcell run bench.true as root, no opt-in",
+                program: snapcell.clone(),
+                args: &["run", "bench.true"],
+                caller: None,
+            },
+        ),
+        (
+            direct("/bin/true as root", None),
+            Launch {
+                label: "snapcell run benchopt.true as root, system-users: [daemon]",
+                program: snapcell.clone(),
+                args: &["run", "benchopt.true"],
+                caller: None,
+            },
+        ),
+        (
+            direct("/bin/true as a non-root user", Some(bencher.clone())),
+            Launch {
+                label: "setuid-root snapcell run benchopt.true by a non-root user",
+                program: setuid_snapcell,
+                args: &["run", "benchopt.true"],
+                caller: Some(bencher),
+            },
+        ),
+    ];
+
+    println!(
+        "snapcell run vs direct exec ({SAMPLES} samples each, taking turns, {} cores)",
+        std::thread::available_parallelism().map_or(0, usize::from)
+    );
+    for (direct, launched) in &paths {
+        let (direct_times, launched_times) = measure(&sandbox, direct, launched);
+        let (d, l) = (median(&direct_times), median(&launched_times));
+        println!(
+            "  {}: median {} (p90 {})",
+            direct.label,
+            ms(d),
+            ms(p90(&direct_times))
+        );
+        println!(
+            "  {}: median {} (p90 {})",
+            launched.label,
+            ms(l),
+            ms(p90(&launched_times))
+        );
+        println!(
+            "    added median: {}, ratio {:.2}x",
+            ms(l.saturating_sub(d)),
+            l.as_secs_f64() / d.as_secs_f64()
+        );
+    }
+}
+
+/// Alternates the two launches, after a warm-up, and returns each one's wall times.
+fn measure(
+    sandbox: &Sandbox,
+    direct: &Launch,
+    launched: &Launch,
+) -> (Vec<Duration>, Vec<Duration>) {
+    let mut times = (Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES));
+    for round in 0..WARMUP + SAMPLES {
+        let direct_time = time(sandbox, direct);
+        let launched_time = time(sandbox, launched);
+        if round >= WARMUP {
+            times.0.push(direct_time);
+            times.1.push(launched_time);
+        }
+    }
+    times
+}
+
+fn time(sandbox: &Sandbox, launch: &Launch) -> Duration {
+    let mut command = launch.command(sandbox);
+    let started = Instant::now();
+    let status = command.status().expect("spawning");
+    let took = started.elapsed();
+    assert!(status.success(), "{}: {status}", launch.label);
+    took
+}
+
+fn median(times: &[Duration]) -> Duration {
+    percentile(times, 50)
+}
+
+fn p90(times: &[Duration]) -> Duration {
+    percentile(times, 90)
+}
+
+fn percentile(times: &[Duration], percent: usize) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort_unstable();
+    sorted[(sorted.len() - 1) * percent / 100]
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.3} ms", duration.as_secs_f64() * 1000.0)
+}
