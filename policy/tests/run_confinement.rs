@@ -166,6 +166,25 @@ fn exit_status_and_signals_pass_through() {
     assert_eq!(stdout_of(args), "zero|one two\n");
 }
 
+#[test]
+fn a_snap_bin_link_runs_its_app() {
+    let sandbox = installed("linked", OptIn::None);
+    let mut app = sandbox.command("/snap/bin/linked.sh");
+    app.args(["-c", "echo \"$SNAP_NAME\"; exit 3"]);
+    let out = output(app);
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        ),
+        (Some(3), "linked\n".to_owned()),
+        "{out:?}"
+    );
+    let mut default_app = sandbox.command("/snap/bin/linked");
+    default_app.arg("ids");
+    assert!(stdout(default_app).starts_with("After: ruid=0,"));
+}
+
 fn libc_sigterm() -> i32 {
     nix::sys::signal::Signal::SIGTERM as i32
 }
