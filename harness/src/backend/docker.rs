@@ -10,7 +10,6 @@ use std::io::Write as _;
 use std::path::Path;
 
 use bollard::Docker;
-use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, ResizeExecOptions, StartExecOptions, StartExecResults};
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
@@ -21,6 +20,8 @@ use bollard::query_parameters::{
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use tokio::io::AsyncWriteExt;
+
+mod agent;
 
 use super::{BackendError, Machine, MachineRequest, Output};
 use crate::project::DockerOptions;
@@ -160,6 +161,7 @@ impl super::Backend for DockerBackend {
             .map_err(|e| BackendError::operation("create a container for", &request.system, e))?;
         let container = Container {
             docker: self.docker.clone(),
+            agent: Default::default(),
             id: created.id,
             label: name,
             system: request.system.clone(),
@@ -188,6 +190,7 @@ impl super::Backend for DockerBackend {
         let running = inspected.state.and_then(|s| s.running).unwrap_or(false);
         let container = Container {
             docker: self.docker.clone(),
+            agent: Default::default(),
             id: id.to_owned(),
             label: name,
             system: system.to_owned(),
@@ -265,9 +268,11 @@ async fn remove(docker: &Docker, id: &str) -> Result<(), BackendError> {
 }
 
 /// One container serving as a machine.
-#[derive(Debug, Clone)]
 pub struct Container {
     docker: Docker,
+    /// The script agent, started on first use; `None` again after a reboot, or when a run was
+    /// abandoned half-way (its state is then unknown).
+    agent: tokio::sync::Mutex<Option<agent::Agent>>,
     id: String,
     label: String,
     system: String,
@@ -312,9 +317,10 @@ impl Container {
         cmd: Vec<String>,
         env: Vec<String>,
         tty: bool,
+        stdin: bool,
     ) -> Result<(String, StartExecResults), BackendError> {
         let options = CreateExecOptions {
-            attach_stdin: Some(tty),
+            attach_stdin: Some(stdin),
             attach_stdout: Some(true),
             attach_stderr: Some(true),
             tty: Some(tty),
@@ -339,6 +345,27 @@ impl Container {
             .await
             .map_err(|e| BackendError::operation("run a script on", &self.system, e))?;
         Ok((created.id, started))
+    }
+
+    async fn start_agent(&self) -> Result<agent::Agent, BackendError> {
+        let token = format!("{:016x}", rand::random::<u64>());
+        let cmd = vec![
+            "/bin/bash".into(),
+            "-c".into(),
+            agent::PROGRAM.into(),
+            "agent".into(),
+            token.clone(),
+        ];
+        match self.exec(cmd, Vec::new(), false, true).await? {
+            (_, StartExecResults::Attached { output, input }) => {
+                Ok(agent::Agent::new(token, input, output))
+            }
+            (_, StartExecResults::Detached) => Err(BackendError::operation(
+                "start the script agent on",
+                &self.system,
+                "the engine detached it",
+            )),
+        }
     }
 
     async fn exit_status(&self, exec_id: &str) -> Result<i64, BackendError> {
@@ -374,31 +401,19 @@ impl Machine for Container {
                 limit: MAX_ARGUMENT,
             });
         }
-        // Both streams go to one pipe so that their order is kept, as spread does.
-        let program = format!("exec 2>&1\n{script}");
-        let cmd = vec!["/bin/bash".into(), "-c".into(), program];
-        let (exec_id, started) = self
-            .exec(cmd, vec![format!("{TAG_VARIABLE}={tag}")], false)
-            .await?;
-        if let StartExecResults::Attached {
-            output: mut stream, ..
-        } = started
-        {
-            while let Some(item) = stream.next().await {
-                match item {
-                    Ok(
-                        LogOutput::StdOut { message }
-                        | LogOutput::StdErr { message }
-                        | LogOutput::Console { message },
-                    ) => output.append(&message),
-                    Ok(LogOutput::StdIn { .. }) => {}
-                    // The stream ends with an error when the container stops under it (REBOOT
-                    // of a script that restarted the machine itself, or kill-timeout).
-                    Err(_) => break,
-                }
+        let mut slot = self.agent.lock().await;
+        let mut agent = match slot.take() {
+            Some(agent) => agent,
+            None => self.start_agent().await?,
+        };
+        match agent.run(script, tag, output).await {
+            Ok(status) => {
+                *slot = Some(agent);
+                Ok(status)
             }
+            // The container stopped under the script (it rebooted or was removed).
+            Err(agent::Lost) => Ok(-1),
         }
-        self.exit_status(&exec_id).await
     }
 
     async fn kill(&self, tag: &str) -> Result<(), BackendError> {
@@ -412,7 +427,7 @@ impl Machine for Container {
         );
         let output = Output::default();
         let cmd = vec!["/bin/bash".into(), "-c".into(), script];
-        let (exec_id, started) = self.exec(cmd, Vec::new(), false).await?;
+        let (exec_id, started) = self.exec(cmd, Vec::new(), false, false).await?;
         if let StartExecResults::Attached {
             output: mut stream, ..
         } = started
@@ -432,6 +447,8 @@ impl Machine for Container {
     }
 
     async fn reboot(&self) -> Result<(), BackendError> {
+        // The agent dies with the container's processes.
+        self.agent.lock().await.take();
         let options = RestartContainerOptionsBuilder::default().t(2).build();
         self.docker
             .restart_container(&self.id, Some(options))
@@ -489,7 +506,9 @@ impl Machine for Container {
         let terminal = crate::backend::docker::terminal::RawTerminal::enter()?;
         let term = std::env::var("TERM").unwrap_or_else(|_| "xterm".into());
         let cmd = vec!["/bin/bash".into(), "-c".into(), script.to_owned()];
-        let (exec_id, started) = self.exec(cmd, vec![format!("TERM={term}")], true).await?;
+        let (exec_id, started) = self
+            .exec(cmd, vec![format!("TERM={term}")], true, true)
+            .await?;
         let StartExecResults::Attached {
             mut output,
             mut input,

@@ -117,12 +117,15 @@ mod tests {
             },
         ));
         let xml = junit.render();
-        assert!(xml.contains(r#"<testsuite name="docker:debian-12" tests="3" disabled="0" errors="0" failures="1""#), "{xml}");
+        assert!(xml.contains(r#"<testsuite name="docker:debian-12" tests="3" skipped="1" errors="0" failures="1">"#), "{xml}");
         assert!(
             xml.contains(r#"<testcase name="s/bad" classname="docker:debian-12" time="1.500">"#),
             "{xml}"
         );
-        assert!(xml.contains("+ false"), "{xml}");
+        assert!(
+            xml.contains(r#"<failure message="execute failed">+ false</failure>"#),
+            "{xml}"
+        );
         assert!(xml.contains(r#"<skipped message="interrupted"/>"#), "{xml}");
     }
 }

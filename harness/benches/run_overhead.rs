@@ -1,0 +1,184 @@
+//! Runner benchmarks on real containers (not a timed test; figures go in docs/PERFORMANCE.md):
+//! container allocation, per-job overhead, the reference runner's 24-job project, and the
+//! speed-up from a second worker.
+//!
+//! `cargo bench -p harness --bench run_overhead` (also part of `cargo xtask bench`).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use harness::backend::docker::{self, DockerBackend};
+use harness::backend::{Backend, Machine, MachineRequest};
+use harness::runner::{self, Event, Options, Reporter, signals::Stop};
+use harness::{expand, project};
+
+const IMAGE: &str = "e2e/debian-12";
+const ALLOCATIONS: u32 = 10;
+
+/// Keeps only what the benchmark needs: the run's failures.
+struct Quiet;
+
+impl Reporter for Quiet {
+    fn event(&self, event: &Event) {
+        if let Event::StepFailed {
+            context, detail, ..
+        } = event
+        {
+            eprintln!("benchmark run failed at {context}: {detail}");
+        }
+    }
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let docker = docker::connect().await.expect("Docker must be reachable");
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        harness::images::ensure(
+            &docker,
+            &repo,
+            "debian-12",
+            &harness::images::progress::Silent,
+        )
+        .await
+        .expect("cannot build e2e/debian-12");
+        let backend = Arc::new(DockerBackend::new(docker));
+        report(backend).await;
+    });
+}
+
+async fn report(backend: Arc<DockerBackend>) {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    println!("harness runner benchmarks ({cores} cores, image {IMAGE})");
+
+    let (allocate, discard) = allocation(&backend).await;
+    println!(
+        "  container allocation (create + start), mean of {ALLOCATIONS}: {}",
+        ms(allocate)
+    );
+    println!(
+        "  container discard (forced remove), mean of {ALLOCATIONS}:     {}",
+        ms(discard)
+    );
+
+    let empty = run_project(&backend, 50, 1, "true").await;
+    let per_job = (empty.saturating_sub(allocate + discard)) / 50;
+    println!(
+        "  50 empty tasks, 1 worker: {} wall; per-job overhead {}",
+        secs(empty),
+        ms(per_job)
+    );
+
+    let reference = Duration::from_millis(3400);
+    let small = run_project(&backend, 24, 3, "echo small job; test -d /home").await;
+    println!(
+        "  24 small jobs, 3 workers: {} wall (reference runner over ssh: {}; {:.1}x faster)",
+        secs(small),
+        secs(reference),
+        reference.as_secs_f64() / small.as_secs_f64()
+    );
+
+    let work = "sleep 0.5";
+    let one = run_project(&backend, 12, 1, work).await;
+    let two = run_project(&backend, 12, 2, work).await;
+    println!(
+        "  12 jobs of 0.5 s: 1 worker {}, 2 workers {}; speed-up {:.2}x",
+        secs(one),
+        secs(two),
+        one.as_secs_f64() / two.as_secs_f64()
+    );
+    let one = run_project(&backend, 24, 1, "true").await;
+    let two = run_project(&backend, 24, 2, "true").await;
+    println!(
+        "  24 empty jobs: 1 worker {}, 2 workers {}; speed-up {:.2}x",
+        secs(one),
+        secs(two),
+        one.as_secs_f64() / two.as_secs_f64()
+    );
+}
+
+/// Mean time to allocate and to discard one container.
+async fn allocation(backend: &DockerBackend) -> (Duration, Duration) {
+    let mut allocating = Duration::ZERO;
+    let mut discarding = Duration::ZERO;
+    for index in 1..=ALLOCATIONS {
+        let request = MachineRequest {
+            system: "docker:bench-1".into(),
+            image: IMAGE.into(),
+            run_id: format!("bench{}", std::process::id()),
+            worker: index as usize,
+            project: "benchmark".into(),
+            options: Default::default(),
+        };
+        let started = Instant::now();
+        let machine = backend.allocate(&request).await.expect("allocate");
+        allocating += started.elapsed();
+        let started = Instant::now();
+        machine.discard().await.expect("discard");
+        discarding += started.elapsed();
+    }
+    (allocating / ALLOCATIONS, discarding / ALLOCATIONS)
+}
+
+/// Wall time of a whole run (allocate, send, jobs, discard) of `tasks` tasks on one system.
+async fn run_project(
+    backend: &Arc<DockerBackend>,
+    tasks: usize,
+    workers: usize,
+    execute: &str,
+) -> Duration {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        "project: bench\npath: /home/bench\nbackends:\n  docker:\n    systems:\n      - debian-12:\n          image: {IMAGE}\n          workers: {workers}\nsuites:\n  tasks/:\n    summary: benchmark tasks\n"
+    );
+    std::fs::write(dir.path().join("spread.yaml"), yaml).unwrap();
+    for index in 0..tasks {
+        let task = dir.path().join(format!("tasks/t{index:02}"));
+        std::fs::create_dir_all(&task).unwrap();
+        std::fs::write(
+            task.join("task.yaml"),
+            format!("summary: t{index}\nexecute: {execute}\n"),
+        )
+        .unwrap();
+    }
+    let project = Arc::new(project::load(dir.path()).unwrap());
+    let jobs = expand::expand(&project).unwrap();
+    let options = Options {
+        seed: 1,
+        run_id: format!("bench{}", std::process::id()),
+        project_root: dir.path().to_owned(),
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let summary = runner::run(
+        backend.clone(),
+        &project,
+        jobs,
+        options,
+        Arc::new(Quiet),
+        Stop::default(),
+    )
+    .await
+    .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(
+        summary.successful.len(),
+        tasks,
+        "every benchmark job passes: {summary:?}"
+    );
+    elapsed
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.0} ms", duration.as_secs_f64() * 1000.0)
+}
+
+fn secs(duration: Duration) -> String {
+    format!("{:.2} s", duration.as_secs_f64())
+}
