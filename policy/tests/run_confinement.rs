@@ -83,6 +83,26 @@ fn the_id_capabilities_go_only_without_an_opt_in() {
     );
 }
 
+/// The app's seccomp mode, filter count and no_new_privs flag, from /proc/self/status.
+fn confinement_status(sandbox: &Sandbox, snap: &str) -> String {
+    stdout_of(shell(
+        sandbox,
+        snap,
+        "grep -E '^(NoNewPrivs|Seccomp|Seccomp_filters):' /proc/self/status",
+    ))
+}
+
+#[test]
+fn a_root_caller_runs_the_app_under_exactly_one_filter_without_no_new_privs() {
+    let sandbox = installed("statusy", OptIn::SystemUsers);
+    assert_eq!(
+        confinement_status(&sandbox, "statusy")
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["NoNewPrivs:", "0", "Seccomp:", "2", "Seccomp_filters:", "1"]
+    );
+}
+
 #[test]
 fn an_x32_system_call_is_refused_by_the_filter() {
     let sandbox = installed("xabi", OptIn::SystemUsers);

@@ -144,6 +144,25 @@ fn every_attempt_to_change_identity_fails_with_eperm() {
 }
 
 #[test]
+fn the_app_runs_under_the_filter_with_no_new_privs_setuid_or_not() {
+    let setup = setup();
+    let status = "grep -E '^(NoNewPrivs|Seccomp|Seccomp_filters):' /proc/self/status";
+    let expected = ["NoNewPrivs:", "1", "Seccomp:", "2", "Seccomp_filters:", "1"];
+    let setuid = run_support::stdout(setup.as_alice("opted.sh", &["-c", status]));
+    assert_eq!(setuid.split_whitespace().collect::<Vec<_>>(), expected);
+    // An unprivileged snapcell (no setuid bit): no privileged setup, the same confinement.
+    let mut plain = setup
+        .sandbox
+        .command_as(run_support::snapcell(), &setup.alice);
+    plain.args(["run", "opted.sh", "-c", status]);
+    let unprivileged = run_support::stdout(plain);
+    assert_eq!(
+        unprivileged.split_whitespace().collect::<Vec<_>>(),
+        expected
+    );
+}
+
+#[test]
 fn the_privileged_setup_happened_before_the_drop() {
     let setup = setup();
     // Only root can make the snap's private /tmp; alice's app writes into it.
