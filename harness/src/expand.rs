@@ -5,6 +5,7 @@
 mod glob;
 
 use std::collections::BTreeSet;
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -95,91 +96,152 @@ pub enum ExpandError {
 
 /// Every job of the project, manual ones included, sorted by name (samples numerically).
 pub fn expand(project: &Arc<Project>) -> Result<Vec<Job>, ExpandError> {
-    let project_backends: Vec<String> = project.backends.iter().map(|b| b.name.clone()).collect();
-    let project_variants = Level::new("project", variants_of(&project.environment, ""));
+    let lists = ProjectLists::new(project);
     let mut jobs = Vec::new();
     for suite in &project.suites {
-        let suite_context = format!("suite {}", suite.dir);
         let suite_variants = variants_of(&suite.environment, "+");
         for task in &suite.tasks {
-            let task_context = format!("task {}", task.full_name);
             let task_variants = variants_of(&task.environment, "+");
-            let backends = resolve(
-                "backends",
-                &[
-                    Level::new("project", project_backends.clone()),
-                    Level::new(&suite_context, suite.backends.clone()),
-                    Level::new(&task_context, task.backends.clone()),
-                ],
-            )?;
-            for backend_name in backends {
-                let Some(backend) = project.backends.iter().find(|b| b.name == backend_name) else {
-                    if is_pattern(&backend_name) {
-                        continue;
-                    }
-                    return Err(ExpandError::UnknownBackend {
-                        task: task.full_name.clone(),
-                        backend: backend_name,
-                    });
-                };
-                let backend_context = format!("backend {}", backend.name);
-                let systems = resolve(
-                    "systems",
-                    &[
-                        Level::new(
-                            &backend_context,
-                            backend.systems.iter().map(|s| s.name.clone()).collect(),
-                        ),
-                        Level::new(&suite_context, suite.systems.clone()),
-                        Level::new(&task_context, task.systems.clone()),
-                    ],
-                )?;
-                for system_name in systems {
-                    // Names from suite/task lists that this backend lacks are for other backends.
-                    let Some(system) = backend.systems.iter().find(|s| s.name == system_name)
-                    else {
-                        continue;
-                    };
-                    let system_context = format!("system {}", system.label());
-                    let variants = resolve(
-                        "variants",
-                        &[
-                            project_variants.clone(),
-                            Level::new("project", project.variants.clone()),
-                            Level::new(&backend_context, variants_of(&backend.environment, "+")),
-                            Level::new(&backend_context, backend.variants.clone()),
-                            Level::new(&system_context, variants_of(&system.environment, "+")),
-                            Level::new(&system_context, system.variants.clone()),
-                            Level::new(&suite_context, suite_variants.clone()),
-                            Level::new(&suite_context, suite.variants.clone()),
-                            Level::new(&task_context, task_variants.clone()),
-                            Level::new(&task_context, task.variants.clone()),
-                        ],
-                    )?;
-                    let unnamed_only = variants.len() == 1;
-                    for variant in variants {
-                        if variant.is_empty() && !unnamed_only {
-                            continue;
-                        }
-                        let variant = (!variant.is_empty()).then_some(variant);
-                        for sample in 1..=task.samples {
-                            jobs.push(job(
-                                project,
-                                backend,
-                                system,
-                                suite,
-                                task,
-                                variant.clone(),
-                                sample,
-                            ));
-                        }
-                    }
-                }
-            }
+            let task_lists = TaskLists {
+                suite,
+                task,
+                suite_variants: &suite_variants,
+                task_variants: &task_variants,
+            };
+            expand_task(project, &lists, &task_lists, &mut jobs)?;
         }
     }
     jobs.sort_by_cached_key(|job| (job.name_without_sample(), job.sample));
     Ok(jobs)
+}
+
+/// The names and environment-derived variants of the project's own levels, computed once.
+struct ProjectLists {
+    backend_names: Vec<String>,
+    project_variants: Vec<String>,
+    backends: Vec<BackendLists>,
+}
+
+struct BackendLists {
+    system_names: Vec<String>,
+    env_variants: Vec<String>,
+    system_env_variants: Vec<Vec<String>>,
+}
+
+impl ProjectLists {
+    fn new(project: &Project) -> Self {
+        let backends = project
+            .backends
+            .iter()
+            .map(|backend| BackendLists {
+                system_names: backend.systems.iter().map(|s| s.name.clone()).collect(),
+                env_variants: variants_of(&backend.environment, "+"),
+                system_env_variants: backend
+                    .systems
+                    .iter()
+                    .map(|system| variants_of(&system.environment, "+"))
+                    .collect(),
+            })
+            .collect();
+        Self {
+            backend_names: project.backends.iter().map(|b| b.name.clone()).collect(),
+            project_variants: variants_of(&project.environment, ""),
+            backends,
+        }
+    }
+}
+
+/// A task with its suite and the variants their environments name.
+struct TaskLists<'a> {
+    suite: &'a Arc<Suite>,
+    task: &'a Arc<Task>,
+    suite_variants: &'a [String],
+    task_variants: &'a [String],
+}
+
+fn expand_task(
+    project: &Arc<Project>,
+    lists: &ProjectLists,
+    at: &TaskLists,
+    jobs: &mut Vec<Job>,
+) -> Result<(), ExpandError> {
+    let (suite, task) = (at.suite, at.task);
+    let backends = resolve(
+        "backends",
+        &[
+            Level::new(Origin::Project, &lists.backend_names),
+            Level::new(Origin::Suite(&suite.dir), &suite.backends),
+            Level::new(Origin::Task(&task.full_name), &task.backends),
+        ],
+    )?;
+    for backend_name in backends {
+        let Some(index) = project.backends.iter().position(|b| b.name == backend_name) else {
+            if glob::is_pattern(backend_name) {
+                continue;
+            }
+            return Err(ExpandError::UnknownBackend {
+                task: task.full_name.clone(),
+                backend: backend_name.to_string(),
+            });
+        };
+        let backend = &project.backends[index];
+        let backend_lists = &lists.backends[index];
+        let systems = resolve(
+            "systems",
+            &[
+                Level::new(Origin::Backend(&backend.name), &backend_lists.system_names),
+                Level::new(Origin::Suite(&suite.dir), &suite.systems),
+                Level::new(Origin::Task(&task.full_name), &task.systems),
+            ],
+        )?;
+        for system_name in systems {
+            // Names from suite/task lists that this backend lacks are for other backends.
+            let Some(system_index) = backend.systems.iter().position(|s| s.name == system_name)
+            else {
+                continue;
+            };
+            let system = &backend.systems[system_index];
+            let backend_origin = Origin::Backend(&backend.name);
+            let system_origin = Origin::System(&backend.name, &system.name);
+            let variants = resolve(
+                "variants",
+                &[
+                    Level::new(Origin::Project, &lists.project_variants),
+                    Level::new(Origin::Project, &project.variants),
+                    Level::new(backend_origin, &backend_lists.env_variants),
+                    Level::new(backend_origin, &backend.variants),
+                    Level::new(
+                        system_origin,
+                        &backend_lists.system_env_variants[system_index],
+                    ),
+                    Level::new(system_origin, &system.variants),
+                    Level::new(Origin::Suite(&suite.dir), at.suite_variants),
+                    Level::new(Origin::Suite(&suite.dir), &suite.variants),
+                    Level::new(Origin::Task(&task.full_name), at.task_variants),
+                    Level::new(Origin::Task(&task.full_name), &task.variants),
+                ],
+            )?;
+            let unnamed_only = variants.len() == 1;
+            for variant in variants {
+                if variant.is_empty() && !unnamed_only {
+                    continue;
+                }
+                let variant = (!variant.is_empty()).then(|| variant.to_string());
+                for sample in 1..=task.samples {
+                    jobs.push(job(
+                        project,
+                        backend,
+                        system,
+                        suite,
+                        task,
+                        variant.clone(),
+                        sample,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn job(
@@ -257,45 +319,61 @@ fn variants_of(environment: &Environment, prefix: &str) -> Vec<String> {
         .collect()
 }
 
-fn is_pattern(name: &str) -> bool {
-    name.contains(['*', '?', '[', '\\'])
+/// Who wrote a list, for error messages.
+#[derive(Clone, Copy, Debug)]
+enum Origin<'a> {
+    Project,
+    Backend(&'a str),
+    System(&'a str, &'a str),
+    Suite(&'a str),
+    Task(&'a str),
+}
+
+impl fmt::Display for Origin<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Project => f.write_str("project"),
+            Origin::Backend(name) => write!(f, "backend {name}"),
+            Origin::System(backend, name) => write!(f, "system {backend}:{name}"),
+            Origin::Suite(dir) => write!(f, "suite {dir}"),
+            Origin::Task(name) => write!(f, "task {name}"),
+        }
+    }
 }
 
 /// One level's `systems`/`backends`/`variants` list and who wrote it.
-#[derive(Clone)]
 struct Level<'a> {
-    context: &'a str,
-    items: Vec<String>,
+    origin: Origin<'a>,
+    items: &'a [String],
 }
 
 impl<'a> Level<'a> {
-    fn new(context: &'a str, items: Vec<String>) -> Self {
-        Self { context, items }
+    fn new(origin: Origin<'a>, items: &'a [String]) -> Self {
+        Self { origin, items }
     }
 }
 
 /// spread's list arithmetic over the levels, top first: at each level a plain list replaces
 /// the result, `+x` adds and `-x` removes; each entry is a glob matched against every name
 /// written at this level or above (so a plain entry may bring back a name removed above).
-fn resolve(what: &'static str, levels: &[Level]) -> Result<BTreeSet<String>, ExpandError> {
+fn resolve<'a>(what: &'static str, levels: &[Level<'a>]) -> Result<BTreeSet<&'a str>, ExpandError> {
     let mut result = BTreeSet::new();
     for (depth, level) in levels.iter().enumerate() {
         let deltas = level.items.iter().filter(|item| is_delta(item)).count();
         if deltas > 0 && depth == 0 {
             return Err(ExpandError::DeltaAtTop {
-                context: level.context.to_string(),
+                context: level.origin.to_string(),
                 what,
             });
         }
         if deltas > 0 && deltas < level.items.len() {
             return Err(ExpandError::MixedList {
-                context: level.context.to_string(),
+                context: level.origin.to_string(),
                 what,
             });
         }
         for (index, item) in level.items.iter().enumerate() {
-            let pattern = undelta(item);
-            let matched = matching(what, level.context, pattern, &levels[..=depth])?;
+            let matched = matching(what, level.origin, undelta(item), &levels[..=depth])?;
             if item.starts_with('-') {
                 for name in matched {
                     result.remove(name);
@@ -305,26 +383,28 @@ fn resolve(what: &'static str, levels: &[Level]) -> Result<BTreeSet<String>, Exp
             if index == 0 && !item.starts_with('+') {
                 result.clear();
             }
-            result.extend(matched.into_iter().map(str::to_string));
+            result.extend(matched);
         }
     }
     Ok(result)
 }
 
-fn matching<'l>(
+/// The names written at `levels` that `pattern` matches. A plain name always matches at least
+/// itself (it is written at its own level), so only globs need the scan.
+fn matching<'a>(
     what: &'static str,
-    context: &str,
-    pattern: &str,
-    levels: &'l [Level],
-) -> Result<Vec<&'l str>, ExpandError> {
+    origin: Origin,
+    pattern: &'a str,
+    levels: &[Level<'a>],
+) -> Result<Vec<&'a str>, ExpandError> {
+    if !glob::is_pattern(pattern) {
+        return Ok(vec![pattern]);
+    }
     let mut matched = Vec::new();
-    for name in levels
-        .iter()
-        .flat_map(|level| level.items.iter())
-        .map(|item| undelta(item))
-    {
+    for name in levels.iter().flat_map(|level| level.items.iter()) {
+        let name = undelta(name);
         let hit = glob::matches(pattern, name).map_err(|()| ExpandError::BadPattern {
-            context: context.to_string(),
+            context: origin.to_string(),
             what,
             pattern: pattern.to_string(),
         })?;

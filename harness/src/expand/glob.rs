@@ -2,108 +2,147 @@
 //! such as `ubuntu-core-*` or `-ubuntu-*-ppc64el`: `*` any run of non-`/` characters, `?` one,
 //! `[a-z]`/`[^0-9]` classes, `\` escapes. A malformed pattern is an error, as in Go.
 
+/// Whether `text` holds any glob syntax (otherwise it only matches itself).
+pub fn is_pattern(text: &str) -> bool {
+    text.contains(['*', '?', '[', '\\'])
+}
+
 /// Whether `name` matches `pattern`; `Err(())` when the pattern is malformed.
 pub fn matches(pattern: &str, name: &str) -> Result<bool, ()> {
+    if !is_pattern(pattern) {
+        return Ok(pattern == name);
+    }
+    if pattern.is_ascii() && name.is_ascii() {
+        return match_from(pattern.as_bytes(), name.as_bytes());
+    }
     let pattern: Vec<char> = pattern.chars().collect();
     let name: Vec<char> = name.chars().collect();
     match_from(&pattern, &name)
 }
 
-fn match_from(pattern: &[char], name: &[char]) -> Result<bool, ()> {
-    match pattern.first() {
-        None => Ok(name.is_empty()),
-        Some('*') => {
-            // Validate the rest of the pattern even when the name runs out, as Go does.
-            let rest = &pattern[1..];
-            let mut matched = false;
-            for skip in 0..=name.len() {
-                if skip > 0 && name[skip - 1] == '/' {
-                    break;
-                }
-                if match_from(rest, &name[skip..])? {
-                    matched = true;
-                    break;
-                }
+/// A pattern or name symbol: bytes for ASCII text (no allocation), chars otherwise.
+trait Symbol: Copy + Ord {
+    fn is(self, ascii: u8) -> bool;
+}
+
+impl Symbol for u8 {
+    fn is(self, ascii: u8) -> bool {
+        self == ascii
+    }
+}
+
+impl Symbol for char {
+    fn is(self, ascii: u8) -> bool {
+        self == char::from(ascii)
+    }
+}
+
+fn match_from<T: Symbol>(pattern: &[T], name: &[T]) -> Result<bool, ()> {
+    let Some(&first) = pattern.first() else {
+        return Ok(name.is_empty());
+    };
+    if first.is(b'*') {
+        let rest = &pattern[1..];
+        for skip in 0..=name.len() {
+            if skip > 0 && name[skip - 1].is(b'/') {
+                break;
             }
-            Ok(matched)
+            if match_from(rest, &name[skip..])? {
+                return Ok(true);
+            }
         }
-        Some(_) => {
-            let (consumed, accepts) = single(pattern)?;
-            match name.first() {
-                Some(&c) if accepts(c) => match_from(&pattern[consumed..], &name[1..]),
-                _ => {
-                    validate(&pattern[consumed..])?;
-                    Ok(false)
-                }
+        // Go reports a malformed remainder even when the name ran out.
+        return validate(rest).map(|()| false);
+    }
+    let (consumed, element) = element(pattern)?;
+    match name.first() {
+        Some(&symbol) if element.accepts(symbol) => match_from(&pattern[consumed..], &name[1..]),
+        _ => validate(&pattern[consumed..]).map(|()| false),
+    }
+}
+
+/// One single-symbol element of a pattern.
+enum Element<T> {
+    AnyButSlash,
+    Literal(T),
+    Class { negated: bool, ranges: Vec<(T, T)> },
+}
+
+impl<T: Symbol> Element<T> {
+    fn accepts(&self, symbol: T) -> bool {
+        match self {
+            Element::AnyButSlash => !symbol.is(b'/'),
+            Element::Literal(literal) => *literal == symbol,
+            Element::Class { negated, ranges } => {
+                let inside = ranges
+                    .iter()
+                    .any(|&(low, high)| low <= symbol && symbol <= high);
+                inside != *negated
             }
         }
     }
 }
 
-type Accepts = Box<dyn Fn(char) -> bool>;
-
-/// The single-character element at the start of `pattern`: its length and its test.
-fn single(pattern: &[char]) -> Result<(usize, Accepts), ()> {
-    match pattern[0] {
-        '?' => Ok((1, Box::new(|c| c != '/'))),
-        '\\' => {
-            let literal = *pattern.get(1).ok_or(())?;
-            Ok((2, Box::new(move |c| c == literal)))
-        }
-        '[' => class(pattern),
-        literal => Ok((1, Box::new(move |c| c == literal))),
+/// The element at the start of `pattern` and how many symbols it spans.
+fn element<T: Symbol>(pattern: &[T]) -> Result<(usize, Element<T>), ()> {
+    let first = pattern[0];
+    if first.is(b'?') {
+        Ok((1, Element::AnyButSlash))
+    } else if first.is(b'\\') {
+        Ok((2, Element::Literal(*pattern.get(1).ok_or(())?)))
+    } else if first.is(b'[') {
+        class(pattern)
+    } else {
+        Ok((1, Element::Literal(first)))
     }
 }
 
-fn class(pattern: &[char]) -> Result<(usize, Accepts), ()> {
+fn class<T: Symbol>(pattern: &[T]) -> Result<(usize, Element<T>), ()> {
     let mut at = 1;
-    let negated = pattern.get(at) == Some(&'^');
+    let negated = pattern.get(at).is_some_and(|c| c.is(b'^'));
     if negated {
         at += 1;
     }
     let mut ranges = Vec::new();
     loop {
-        if pattern.get(at) == Some(&']') && !ranges.is_empty() {
+        if pattern.get(at).is_some_and(|c| c.is(b']')) && !ranges.is_empty() {
             at += 1;
             break;
         }
-        let low = class_char(pattern, &mut at)?;
-        let high = if pattern.get(at) == Some(&'-') {
+        let low = class_symbol(pattern, &mut at)?;
+        let high = if pattern.get(at).is_some_and(|c| c.is(b'-')) {
             at += 1;
-            class_char(pattern, &mut at)?
+            class_symbol(pattern, &mut at)?
         } else {
             low
         };
         ranges.push((low, high));
     }
-    let accepts = move |c: char| {
-        let inside = ranges.iter().any(|&(low, high)| low <= c && c <= high);
-        inside != negated
-    };
-    Ok((at, Box::new(accepts)))
+    Ok((at, Element::Class { negated, ranges }))
 }
 
-/// One character of a class, unescaping `\x`; a bare `-` or `]` here is malformed, as in Go.
-fn class_char(pattern: &[char], at: &mut usize) -> Result<char, ()> {
-    let c = *pattern.get(*at).ok_or(())?;
+/// One symbol of a class, unescaping `\\x`; a bare `-` or `]` here is malformed, as in Go.
+fn class_symbol<T: Symbol>(pattern: &[T], at: &mut usize) -> Result<T, ()> {
+    let symbol = *pattern.get(*at).ok_or(())?;
     *at += 1;
-    match c {
-        '\\' => {
-            let escaped = *pattern.get(*at).ok_or(())?;
-            *at += 1;
-            Ok(escaped)
-        }
-        '-' | ']' => Err(()),
-        _ => Ok(c),
+    if symbol.is(b'\\') {
+        let escaped = *pattern.get(*at).ok_or(())?;
+        *at += 1;
+        Ok(escaped)
+    } else if symbol.is(b'-') || symbol.is(b']') {
+        Err(())
+    } else {
+        Ok(symbol)
     }
 }
 
-fn validate(pattern: &[char]) -> Result<(), ()> {
+fn validate<T: Symbol>(pattern: &[T]) -> Result<(), ()> {
     let mut at = 0;
     while at < pattern.len() {
-        at += match pattern[at] {
-            '*' => 1,
-            _ => single(&pattern[at..])?.0,
+        at += if pattern[at].is(b'*') {
+            1
+        } else {
+            element(&pattern[at..])?.0
         };
     }
     Ok(())
@@ -131,6 +170,8 @@ mod tests {
         no("a\\*", "ab");
         yes("exact-1", "exact-1");
         no("exact-1", "exact-12");
+        yes("débian-*", "débian-12");
+        yes("d?bian-12", "débian-12");
     }
 
     #[test]
