@@ -283,3 +283,6 @@ fn parse<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<T, L
         source,
     })
 }
+
+#[cfg(test)]
+pub(crate) mod tests;
