@@ -414,3 +414,6 @@ fn matching<'a>(
     }
     Ok(matched)
 }
+
+#[cfg(test)]
+mod tests;
