@@ -48,7 +48,7 @@ fn shell_is_an_interactive_tty_with_the_jobs_environment() {
         }
     });
     let mut seen = String::new();
-    let mut wait_for = |text: &str, seen: &mut String| {
+    let wait_for = |text: &str, seen: &mut String| {
         let deadline = Instant::now() + Duration::from_secs(60);
         while !seen.contains(text) {
             assert!(Instant::now() < deadline, "no {text:?} in:\n{seen}");

@@ -20,7 +20,7 @@ use super::signals::Stop;
 use super::{Options, Summary};
 use crate::backend::{Backend, BackendError, Machine, MachineRequest};
 use crate::expand::Job;
-use crate::project::{Scripts, System};
+use crate::project::System;
 use crate::script::{HostEvaluator, SpreadVars};
 
 /// State shared by every worker of a run.
@@ -234,27 +234,16 @@ impl<B: Backend> Worker<B> {
         }
         let project = &planned.job.project;
         let backend = &planned.job.backend;
-        for (scripts, failures) in [
-            (&project.scripts, Failure::ProjectPrepare),
-            (&backend.scripts, Failure::BackendPrepare),
+        for (scripts, level, failure) in [
+            (&project.scripts, Level::Project, Failure::ProjectPrepare),
+            (&backend.scripts, Level::Backend, Failure::BackendPrepare),
         ] {
-            let level = if matches!(failures, Failure::ProjectPrepare) {
-                Level::Project
-            } else {
-                Level::Backend
-            };
-            let body = scripts.prepare.as_deref();
+            let (body, debug) = (scripts.prepare.as_deref(), scripts.debug.as_deref());
             if !self
-                .run_slot(
-                    Verb::Preparing,
-                    level,
-                    planned,
-                    body,
-                    scripts.debug.as_deref(),
-                )
+                .run_slot(Verb::Preparing, level, planned, body, debug)
                 .await
             {
-                self.shared.record(|s| failures.push(s, system.clone()));
+                self.shared.record(|s| failure.push(s, system.clone()));
                 self.broken = true;
                 return false;
             }
@@ -424,7 +413,7 @@ impl<B: Backend> Worker<B> {
             }
         } else {
             if options.shell_before || options.shell {
-                self.shell(planned).await;
+                self.shell_at(planned, Level::Job).await;
             }
             let outcome = if options.shell {
                 JobOutcome::Passed
@@ -432,7 +421,7 @@ impl<B: Backend> Worker<B> {
                 self.execute(planned, debug.as_deref(), position).await
             };
             if options.shell_after {
-                self.shell(planned).await;
+                self.shell_at(planned, Level::Job).await;
             }
             outcome
         };
@@ -678,10 +667,6 @@ impl<B: Backend> Worker<B> {
         }
     }
 
-    async fn shell(&mut self, planned: &Planned) {
-        self.shell_at(planned, Level::Job).await;
-    }
-
     async fn shell_at(&self, planned: &Planned, level: Level) {
         let Some(machine) = self.machine.clone() else {
             return;
@@ -789,9 +774,9 @@ impl<B: Backend> Worker<B> {
             return;
         };
         let options = self.shared.options.clone();
-        let restoring = !self.broken
-            && !self.shared.stop.now.is_cancelled()
-            && !(options.abend && self.shared.stop.graceful.is_cancelled());
+        // -abend leaves everything as it failed.
+        let abended = options.abend && self.shared.stop.graceful.is_cancelled();
+        let restoring = !self.broken && !self.shared.stop.now.is_cancelled() && !abended;
         if restoring && let Some(previous) = self.suite.take() {
             self.restore_suite(&previous).await;
         }
@@ -808,7 +793,11 @@ impl<B: Backend> Worker<B> {
                 (&backend.scripts, Level::Backend, Failure::BackendRestore),
                 (&project.scripts, Level::Project, Failure::ProjectRestore),
             ] {
-                if !self.run_level_restore(scripts, level, &last).await {
+                let (body, debug) = (scripts.restore.as_deref(), scripts.debug.as_deref());
+                if !self
+                    .run_slot(Verb::Restoring, level, &last, body, debug)
+                    .await
+                {
                     let system = self.system_label();
                     self.shared.record(|s| failure.push(s, system));
                 }
@@ -854,17 +843,6 @@ impl<B: Backend> Worker<B> {
             .unwrap_or_else(|p| p.into_inner())
             .retain(|m| m.id() != machine.id());
         self.retire();
-    }
-
-    async fn run_level_restore(&mut self, scripts: &Scripts, level: Level, last: &Planned) -> bool {
-        self.run_slot(
-            Verb::Restoring,
-            level,
-            last,
-            scripts.restore.as_deref(),
-            scripts.debug.as_deref(),
-        )
-        .await
     }
 
     /// The last worker of a system to leave aborts what nobody will run.

@@ -148,15 +148,17 @@ pub async fn run<B: Backend>(
     });
     let guard = cleanup::Guard::new(shared.clone());
 
-    let mut states: BTreeMap<String, (Arc<System>, Arc<Mutex<SystemState>>, usize)> =
-        BTreeMap::new();
+    let mut systems_run: BTreeMap<String, SystemRun> = BTreeMap::new();
     for job in planned {
-        let entry = states
+        let run = systems_run
             .entry(job.job.system.label())
-            .or_insert_with(|| (job.job.system.clone(), Default::default(), 0));
-        entry.2 += 1;
-        entry
-            .1
+            .or_insert_with(|| SystemRun {
+                system: job.job.system.clone(),
+                state: Default::default(),
+                jobs: 0,
+            });
+        run.jobs += 1;
+        run.state
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .queue
@@ -169,19 +171,23 @@ pub async fn run<B: Backend>(
     });
 
     let mut workers = tokio::task::JoinSet::new();
-    for (system, state, count) in states.values() {
+    for run in systems_run.values() {
+        let configured = run.system.workers.max(1);
+        // No more workers than jobs; -restore needs one per system.
         let count = if options.restore {
             1
         } else {
-            system.workers.max(1).min(*count)
+            configured.min(run.jobs)
         };
-        state.lock().unwrap_or_else(|p| p.into_inner()).idle_workers =
-            system.workers.max(1) - count;
+        run.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .idle_workers = configured - count;
         for index in 1..=count {
             workers.spawn(dispatcher::work(
                 shared.clone(),
-                state.clone(),
-                system.clone(),
+                run.state.clone(),
+                run.system.clone(),
                 index,
             ));
         }
@@ -204,6 +210,13 @@ pub async fn run<B: Backend>(
         .clone();
     reporter.event(&Event::Finished(summary.clone()));
     Ok(summary)
+}
+
+/// One system's share of a run: its queue and how many jobs it has.
+struct SystemRun {
+    system: Arc<System>,
+    state: Arc<Mutex<SystemState>>,
+    jobs: usize,
 }
 
 /// Waits for the workers; on "discard now" gives them a moment, then abandons them.
