@@ -89,22 +89,23 @@ fn script(raw: Option<String>) -> Option<String> {
         .filter(|text| !text.is_empty())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn scripts(
-    prepare: Option<String>,
-    restore: Option<String>,
-    debug: Option<String>,
-    prepare_each: Option<String>,
-    restore_each: Option<String>,
-    debug_each: Option<String>,
-) -> Scripts {
+/// The six slots in the order prepare, restore, debug, prepare-each, restore-each, debug-each.
+fn scripts(slots: [Option<String>; 6]) -> Scripts {
+    let [
+        prepare,
+        restore,
+        debug,
+        prepare_each,
+        restore_each,
+        debug_each,
+    ] = slots.map(script);
     Scripts {
-        prepare: script(prepare),
-        restore: script(restore),
-        debug: script(debug),
-        prepare_each: script(prepare_each),
-        restore_each: script(restore_each),
-        debug_each: script(debug_each),
+        prepare,
+        restore,
+        debug,
+        prepare_each,
+        restore_each,
+        debug_each,
     }
 }
 
@@ -159,14 +160,14 @@ pub fn project(
         exclude: raw.exclude,
         rename: raw.rename,
         repack: script(raw.repack),
-        scripts: scripts(
+        scripts: scripts([
             raw.prepare,
             raw.restore,
             raw.debug,
             raw.prepare_each,
             raw.restore_each,
             raw.debug_each,
-        ),
+        ]),
         kill_timeout: src.timeout(&["kill-timeout"], raw.kill_timeout)?,
         warn_timeout: src.timeout(&["warn-timeout"], raw.warn_timeout)?,
         priority: raw.priority,
@@ -227,14 +228,14 @@ fn backend(src: &Source, name: String, raw: RawBackend) -> Result<Backend, LoadE
     Ok(Backend {
         environment: src.environment(&path, raw.environment)?,
         variants: src.list(&path, "variants", raw.variants)?,
-        scripts: scripts(
+        scripts: scripts([
             raw.prepare,
             raw.restore,
             raw.debug,
             raw.prepare_each,
             raw.restore_each,
             raw.debug_each,
-        ),
+        ]),
         kill_timeout: src.timeout(&[&path[..], &["kill-timeout"]].concat(), raw.kill_timeout)?,
         warn_timeout: src.timeout(&[&path[..], &["warn-timeout"]].concat(), raw.warn_timeout)?,
         priority: raw.priority,
@@ -322,14 +323,14 @@ fn suite(src: &Source, dir: String, raw: RawSuite) -> Result<Suite, LoadError> {
         variants: src.list(&path, "variants", raw.variants)?,
         systems: src.list(&path, "systems", raw.systems)?,
         backends: src.list(&path, "backends", raw.backends)?,
-        scripts: scripts(
+        scripts: scripts([
             raw.prepare,
             raw.restore,
             raw.debug,
             raw.prepare_each,
             raw.restore_each,
             raw.debug_each,
-        ),
+        ]),
         kill_timeout: src.timeout(&[&path[..], &["kill-timeout"]].concat(), raw.kill_timeout)?,
         warn_timeout: src.timeout(&[&path[..], &["warn-timeout"]].concat(), raw.warn_timeout)?,
         priority: raw.priority,
