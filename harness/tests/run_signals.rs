@@ -172,3 +172,76 @@ fn kill_timeout_kills_the_whole_process_tree_and_warn_timeout_shows_output() {
     );
     assert!(project.containers().is_empty());
 }
+
+/// A run future dropped half-way (what unwinding from a panic does to it) still discards its
+/// machines: the cleanup guard runs on drop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_run_discards_its_machines() {
+    use std::sync::Arc;
+
+    use harness::backend::docker::{self, DockerBackend};
+    use harness::runner::{self, Event, Options, Reporter, signals::Stop};
+
+    struct Silent;
+    impl Reporter for Silent {
+        fn event(&self, _: &Event) {}
+    }
+
+    let fixture = tokio::task::spawn_blocking(|| project("summary: t\nexecute: sleep 300\n"))
+        .await
+        .unwrap();
+    let root = fixture.path().to_owned();
+    let loaded = Arc::new(harness::project::load(&root).unwrap());
+    let jobs = harness::expand::expand(&loaded).unwrap();
+    let backend = Arc::new(DockerBackend::new(docker::connect().await.unwrap()));
+    let options = Options {
+        seed: 1,
+        run_id: format!("drop{}", std::process::id()),
+        project_root: root.clone(),
+        ..Default::default()
+    };
+    let run = tokio::spawn({
+        let backend = backend.clone();
+        async move {
+            runner::run(
+                backend,
+                &loaded,
+                jobs,
+                options,
+                Arc::new(Silent),
+                Stop::default(),
+            )
+            .await
+        }
+    });
+
+    let labelled = || {
+        let backend = backend.clone();
+        let root = root.display().to_string();
+        async move {
+            backend
+                .list(&[(docker::LABEL_PROJECT, &root)])
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while labelled().await == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the run never allocated a machine"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Let the machine reach the running script.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    run.abort();
+    assert!(run.await.unwrap_err().is_cancelled());
+    assert_eq!(
+        labelled().await,
+        0,
+        "the guard removed the machine before the run finished dropping"
+    );
+    tokio::task::spawn_blocking(move || drop(fixture)).await.unwrap();
+}
