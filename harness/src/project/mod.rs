@@ -8,7 +8,7 @@ mod convert;
 mod error;
 mod locate;
 mod raw;
-pub mod rules;
+pub(crate) mod rules;
 
 use std::fs;
 use std::path::{Path, PathBuf};
