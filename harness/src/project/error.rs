@@ -22,12 +22,13 @@ pub enum LoadError {
         source: serde_norway::Error,
     },
     /// The YAML is well-formed but a value breaks one of spread's rules.
-    #[error("{}{}: {key}: {message}", file.display(), LineSuffix(*line))]
+    #[error("{}{}: {}{message}", file.display(), LineSuffix(*line), KeyPrefix(key))]
     Invalid {
         file: PathBuf,
         /// 1-based, found by looking the key up in the file; `None` if it is not written there.
         line: Option<usize>,
-        /// Dotted key path, e.g. `backends.docker.systems.debian-12.workers`.
+        /// Dotted key path, e.g. `backends.docker.systems.debian-12.workers`; empty when the
+        /// error is about the file itself (a task directory's name).
         key: String,
         message: String,
     },
@@ -40,6 +41,17 @@ impl LoadError {
             LoadError::Syntax { source, .. } => source.location().map(|at| at.line()),
             LoadError::Invalid { line, .. } => *line,
             _ => None,
+        }
+    }
+}
+
+struct KeyPrefix<'a>(&'a str);
+
+impl fmt::Display for KeyPrefix<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            "" => Ok(()),
+            key => write!(f, "{key}: "),
         }
     }
 }

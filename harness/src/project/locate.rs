@@ -4,6 +4,9 @@
 
 /// The 1-based line holding the last key of `path`, each key nested under the previous one.
 pub fn line_of(text: &str, path: &[&str]) -> Option<usize> {
+    if path.is_empty() {
+        return None;
+    }
     let mut depth = 0;
     let mut parent_indent: Option<usize> = None;
     let mut child_indent: Option<usize> = None;
@@ -89,5 +92,6 @@ suites:
     fn stops_at_the_nearest_written_ancestor() {
         assert_eq!(line_of(TEXT, &["suites", "tests/", "manual"]), Some(9));
         assert_eq!(line_of(TEXT, &["nothing"]), None);
+        assert_eq!(line_of(TEXT, &[]), None);
     }
 }

@@ -312,6 +312,11 @@ fn spread_rules_are_enforced_with_file_line_and_key() {
              absolute directory",
             &[("spread.yaml", &minimal("").replace("path: /p", "path: ''")), TASK],
         ),
+        (
+            "<dir>/s/Bad_Name/task.yaml: invalid task name \"s/Bad_Name\": task directories \
+             must be lowercase letters and digits joined by - . or _",
+            &[("spread.yaml", &minimal("")), ("s/Bad_Name/task.yaml", "summary: t\n")],
+        ),
     ];
     for (expected, files) in cases {
         assert_eq!(&error_of(files), expected);
