@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::env::{self, Environment};
-use crate::project::rules::{is_delta, undelta};
+use crate::project::rules::{self, undelta};
 use crate::project::{Backend, Project, Suite, System, Task};
 
 /// spread's default `warn-timeout`.
@@ -80,8 +80,8 @@ impl Job {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ExpandError {
-    #[error("{context} specifies {what} in delta format (+x/-x) where there is nothing to edit")]
-    DeltaAtTop { context: String, what: &'static str },
+    /// A list mixing plain and `+x`/`-x` entries (the loader refuses these in files; this
+    /// catches projects built in code).
     #[error("{context} specifies {what} both in delta (+x/-x) and plain format")]
     MixedList { context: String, what: &'static str },
     #[error("{context} has a malformed {what} pattern {pattern:?}")]
@@ -359,14 +359,7 @@ impl<'a> Level<'a> {
 fn resolve<'a>(what: &'static str, levels: &[Level<'a>]) -> Result<BTreeSet<&'a str>, ExpandError> {
     let mut result = BTreeSet::new();
     for (depth, level) in levels.iter().enumerate() {
-        let deltas = level.items.iter().filter(|item| is_delta(item)).count();
-        if deltas > 0 && depth == 0 {
-            return Err(ExpandError::DeltaAtTop {
-                context: level.origin.to_string(),
-                what,
-            });
-        }
-        if deltas > 0 && deltas < level.items.len() {
+        if rules::check_list_form(level.items).is_err() {
             return Err(ExpandError::MixedList {
                 context: level.origin.to_string(),
                 what,

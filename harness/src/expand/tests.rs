@@ -276,3 +276,22 @@ fn manual_jobs_are_expanded_for_select_to_judge() {
     assert_eq!(jobs.len(), 1);
     assert!(jobs[0].suite.manual);
 }
+
+#[test]
+fn a_mixed_list_in_a_project_built_in_code_is_an_error() {
+    let dir = write(&[
+        ("spread.yaml", &minimal("")),
+        ("s/t/task.yaml", "summary: t\n"),
+    ]);
+    let mut project = project::load(dir.path()).unwrap();
+    let suite = Arc::make_mut(&mut project.suites[0]);
+    let task = Arc::make_mut(&mut suite.tasks[0]);
+    task.systems = vec!["debian-12".into(), "-debian-11".into()];
+    assert_eq!(
+        expand(&Arc::new(project)).unwrap_err(),
+        ExpandError::MixedList {
+            context: "task s/t".into(),
+            what: "systems"
+        }
+    );
+}
