@@ -23,17 +23,9 @@ static VALID_TASK: LazyLock<Regex> =
 static VALID_VARIABLE: LazyLock<Regex> =
     LazyLock::new(|| regex("^[a-zA-Z_][a-zA-Z0-9_]*(?:/[a-zA-Z0-9_]+(?:,[a-zA-Z0-9_]+)*)?$"));
 
-/// Backend types spread knows, plus ours; others are refused so a typo is caught at load.
+/// Backend types spread accepts, plus ours; others are refused so a typo is caught at load.
 pub const BACKEND_TYPES: &[&str] = &[
-    "adhoc",
-    "docker",
-    "google",
-    "humbox",
-    "linode",
-    "lxd",
-    "openstack",
-    "qemu",
-    "testflinger",
+    "adhoc", "docker", "google", "humbox", "linode", "lxd", "qemu",
 ];
 
 /// Project and backend names: lowercase words joined by `-`, `.` or `_`.

@@ -294,8 +294,7 @@ fn spread_rules_are_enforced_with_file_line_and_key() {
         ),
         (
             "<dir>/spread.yaml:5: backends.docker.type: backend \"docker\" has unsupported type \
-             \"dokcer\": use one of adhoc, docker, google, humbox, linode, lxd, openstack, qemu, \
-             testflinger",
+             \"dokcer\": use one of adhoc, docker, google, humbox, linode, lxd, qemu",
             &[("spread.yaml", &minimal("").replace("  docker:\n", "  docker:\n    type: dokcer\n")), TASK],
         ),
         (
