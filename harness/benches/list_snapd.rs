@@ -17,7 +17,10 @@ const SNAPD_JOBS: usize = 60_262;
 
 fn main() {
     let snapd = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/snapd");
-    let runs: usize = std::env::var("RUNS").ok().and_then(|n| n.parse().ok()).unwrap_or(10);
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10);
     let mut times: Vec<Duration> = (0..runs).map(|_| list_once(&snapd)).collect();
     times.sort();
     let millis = |duration: Duration| duration.as_secs_f64() * 1000.0;
