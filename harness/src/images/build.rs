@@ -2,7 +2,7 @@
 //! steps executed in a container and committed, `copy:` files put into a container and committed.
 //!
 //! Every stage ends tagged (`Rootfs::tag`, `Layer::tag`) or not at all: a failed step leaves no tag behind, and
-//! the build containers (labelled `io.snapcell.images.build=1`) are always removed.
+//! the build containers (named `images-build-...`) are always removed.
 
 use std::collections::{HashMap, VecDeque};
 use std::process::Stdio;
@@ -11,8 +11,9 @@ use bollard::Docker;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use bollard::models::{ContainerConfig, ContainerCreateBody};
 use bollard::query_parameters::{
-    CommitContainerOptionsBuilder, CreateImageOptionsBuilder, RemoveContainerOptionsBuilder,
-    RemoveImageOptionsBuilder, TagImageOptionsBuilder, UploadToContainerOptionsBuilder,
+    CommitContainerOptionsBuilder, CreateContainerOptionsBuilder, CreateImageOptionsBuilder,
+    RemoveContainerOptions, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
+    TagImageOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
@@ -21,8 +22,10 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use super::plan::{CopyInput, Layer, Rootfs, Step};
 use super::{ImageError, Progress};
 
-/// Label of the short-lived containers that run and commit stages.
-pub const BUILD_LABEL: &str = "io.snapcell.images.build";
+/// Name prefix of the short-lived containers that run and commit stages. (A name, not a
+/// label: a commit keeps the container's labels, and every container of the image would
+/// inherit it.)
+pub const BUILD_CONTAINER_PREFIX: &str = "images-build-";
 /// Label of every image built here: the recipe's name.
 pub const IMAGE_LABEL: &str = "io.snapcell.image";
 
@@ -109,18 +112,11 @@ pub async fn import_rootfs(
         path: "mmdebstrap".into(),
         source,
     })?;
-    let imported =
-        imported.map_err(|source| docker_error(image, "import the root file system", source))?;
     if !status.success() {
-        if let Some(id) = imported {
+        if let Ok(Some(id)) = &imported {
             // A truncated tar imports fine; it must not survive as an image.
-            let _ = docker
-                .remove_image(
-                    &id,
-                    Some(RemoveImageOptionsBuilder::default().force(true).build()),
-                    None,
-                )
-                .await;
+            let options = RemoveImageOptionsBuilder::default().force(true).build();
+            let _ = docker.remove_image(id, Some(options), None).await;
         }
         return Err(ImageError::Mmdebstrap {
             image: image.into(),
@@ -128,6 +124,8 @@ pub async fn import_rootfs(
             output: tail.text(),
         });
     }
+    let imported =
+        imported.map_err(|source| docker_error(image, "import the root file system", source))?;
     let id = imported.ok_or_else(|| {
         docker_error(
             image,
@@ -169,6 +167,18 @@ pub async fn tag(docker: &Docker, image: &str, id: &str, target: &str) -> Result
         .map_err(|source| docker_error(image, &format!("tag {target}"), source))
 }
 
+/// `images-build-e2e-NAME-KIND-HASH`.
+pub fn build_container_name(layer: &Layer) -> String {
+    format!(
+        "{BUILD_CONTAINER_PREFIX}{}",
+        layer.tag().replace(['/', ':'], "-")
+    )
+}
+
+fn force_removal() -> RemoveContainerOptions {
+    RemoveContainerOptionsBuilder::default().force(true).build()
+}
+
 /// A container that becomes a stage: created, changed, committed under the stage's tag, removed.
 struct BuildContainer<'a> {
     docker: &'a Docker,
@@ -184,14 +194,17 @@ impl<'a> BuildContainer<'a> {
         start: bool,
     ) -> Result<Self, ImageError> {
         let image = layer.recipe.as_str();
+        let name = build_container_name(layer);
+        // We hold the build lock: a container of that name is left over from a killed build.
+        let _ = docker.remove_container(&name, Some(force_removal())).await;
         let config = ContainerCreateBody {
             image: Some(below.into()),
             cmd: Some(vec!["sleep".into(), "infinity".into()]),
-            labels: Some(HashMap::from([(BUILD_LABEL.to_string(), "1".to_string())])),
             ..Default::default()
         };
+        let options = CreateContainerOptionsBuilder::default().name(&name).build();
         let created = docker
-            .create_container(None, config)
+            .create_container(Some(options), config)
             .await
             .map_err(|source| {
                 docker_error(image, &format!("create a container from {below}"), source)
@@ -221,10 +234,7 @@ impl<'a> BuildContainer<'a> {
         };
         let removed = self
             .docker
-            .remove_container(
-                &self.id,
-                Some(RemoveContainerOptionsBuilder::default().force(true).build()),
-            )
+            .remove_container(&self.id, Some(force_removal()))
             .await
             .map_err(|source| {
                 docker_error(&self.layer.recipe, "remove the build container", source)

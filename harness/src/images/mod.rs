@@ -9,7 +9,7 @@
 mod build;
 mod error;
 mod lock;
-mod plan;
+pub mod plan;
 pub mod progress;
 pub mod recipe;
 
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use bollard::Docker;
 use bollard::query_parameters::{ListImagesOptionsBuilder, RemoveImageOptions};
 
-pub use build::{BUILD_LABEL, IMAGE_LABEL};
+pub use build::{BUILD_CONTAINER_PREFIX, IMAGE_LABEL, build_container_name};
 pub use error::ImageError;
 pub use lock::path as lock_path;
 pub use plan::{Plan, REPOSITORY_PREFIX, plan};

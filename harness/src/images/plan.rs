@@ -15,8 +15,11 @@ use super::recipe::{self, Base, CopyFile, Mmdebstrap, Recipe};
 /// The Docker repository prefix of every image built here: `e2e/NAME`.
 pub const REPOSITORY_PREFIX: &str = "e2e/";
 
-/// Changes whenever the way stages are built changes, so that old images are not reused.
-const BUILDER_VERSION: &str = "1";
+/// Bumped when the way a kind of stage is built changes, so that old images are not reused.
+/// Layers are at 2: their images no longer inherit the build container's label.
+fn builder_version(kind: &str) -> &'static str {
+    if kind == "rootfs" { "1" } else { "2" }
+}
 
 /// How many hex digits of the sha256 name an image.
 const HASH_DIGITS: usize = 16;
@@ -214,7 +217,7 @@ struct StageHasher(Sha256);
 impl StageHasher {
     fn new(kind: &str) -> Self {
         let mut hasher = StageHasher(Sha256::new());
-        hasher.field(BUILDER_VERSION.as_bytes());
+        hasher.field(builder_version(kind).as_bytes());
         hasher.field(kind.as_bytes());
         hasher
     }
