@@ -121,3 +121,20 @@ fn docker_keys_shape_the_container() {
     assert!(plain.stdout.contains("/etc is writable"), "{}", plain.all());
     assert!(project.containers().is_empty());
 }
+
+#[test]
+fn a_read_only_root_receives_the_project_in_a_tmpfs() {
+    let checks = "summary: c\nexecute: |\n  \
+        if touch /root/harness-probe 2>/dev/null; then echo / is writable; exit 1; fi\n  \
+        test -f /home/options/s/c/task.yaml\n  \
+        touch /home/options/written\n";
+    let yaml = format!(
+        "project: ro\npath: /home/options\nbackends:\n  docker:\n    systems:\n\
+         \x20     - debian-12:\n          image: {IMAGE}\n          read-only: true\n          tmpfs: [/home, /tmp]\n\
+         suites:\n  s/:\n    summary: s\n"
+    );
+    let project = Project::new(&yaml, &[("s/c/task.yaml", checks)]);
+    let run = project.harness(&["-v"]);
+    assert_eq!(run.status, Some(0), "{}", run.all());
+    assert!(project.containers().is_empty());
+}

@@ -143,6 +143,10 @@ fn second_interrupt_discards_now_even_when_a_restore_hangs() {
         output.contains("Interrupted again: discarding now."),
         "{output}"
     );
+    assert!(
+        !output.contains("Failed task restore"),
+        "an abandoned restore did not fail\n{output}"
+    );
     assert!(project.containers().is_empty(), "{output}");
 }
 

@@ -15,7 +15,6 @@ use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
     ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, RestartContainerOptionsBuilder,
-    UploadToContainerOptionsBuilder,
 };
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
@@ -263,8 +262,31 @@ async fn remove(docker: &Docker, id: &str) -> Result<(), BackendError> {
         Err(bollard::errors::Error::DockerResponseServerError {
             status_code: 404, ..
         }) => Ok(()),
+        // Another request (an abandoned one of this run) is removing it: wait until it is gone.
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 409, ..
+        }) => wait_until_gone(docker, id).await,
         Err(e) => Err(BackendError::operation("remove container", id, e)),
     }
+}
+
+async fn wait_until_gone(docker: &Docker, id: &str) -> Result<(), BackendError> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while tokio::time::Instant::now() < deadline {
+        match docker.inspect_container(id, None).await {
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => {
+                return Ok(());
+            }
+            _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    Err(BackendError::operation(
+        "remove container",
+        id,
+        "its removal did not finish within 60 s",
+    ))
 }
 
 /// One container serving as a machine.
@@ -385,12 +407,39 @@ impl Machine for Container {
         &self.label
     }
 
+    /// Unpacks with the container's own tar rather than the engine's archive API, which can
+    /// write neither into tmpfs mounts nor under a read-only root.
     async fn send(&self, tar: Bytes) -> Result<(), BackendError> {
-        let options = UploadToContainerOptionsBuilder::default().path("/").build();
-        self.docker
-            .upload_to_container(&self.id, Some(options), bollard::body_full(tar))
-            .await
-            .map_err(|e| BackendError::operation("send the project to", &self.system, e))
+        let failed =
+            |reason: String| BackendError::operation("send the project to", &self.system, reason);
+        let cmd = vec!["tar".into(), "-x".into(), "-C".into(), "/".into()];
+        let (exec_id, started) = self.exec(cmd, Vec::new(), false, true).await?;
+        let StartExecResults::Attached {
+            mut output,
+            mut input,
+        } = started
+        else {
+            return Err(failed("the engine detached tar".into()));
+        };
+        let writing = async move {
+            input.write_all(&tar).await?;
+            input.shutdown().await
+        };
+        let reading = async {
+            let collected = Output::default();
+            while let Some(Ok(item)) = output.next().await {
+                collected.append(&item.into_bytes());
+            }
+            collected.text()
+        };
+        let (written, messages) = tokio::join!(writing, reading);
+        match self.exit_status(&exec_id).await? {
+            0 => written.map_err(|e| failed(e.to_string())),
+            status => Err(failed(format!(
+                "tar exited with status {status}: {}",
+                messages.trim()
+            ))),
+        }
     }
 
     async fn run(&self, script: &str, tag: &str, output: &Output) -> Result<i64, BackendError> {

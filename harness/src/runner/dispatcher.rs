@@ -239,11 +239,13 @@ impl<B: Backend> Worker<B> {
             (&backend.scripts, Level::Backend, Failure::BackendPrepare),
         ] {
             let (body, debug) = (scripts.prepare.as_deref(), scripts.debug.as_deref());
-            if !self
+            let end = self
                 .run_slot(Verb::Preparing, level, planned, body, debug)
-                .await
-            {
-                self.shared.record(|s| failure.push(s, system.clone()));
+                .await;
+            if end != SlotEnd::Passed {
+                if end == SlotEnd::Failed {
+                    self.shared.record(|s| failure.push(s, system.clone()));
+                }
                 self.broken = true;
                 return false;
             }
@@ -315,7 +317,7 @@ impl<B: Backend> Worker<B> {
             self.shared.abort(planned, "suite prepare failed");
             return false;
         }
-        let ok = self
+        let end = self
             .run_slot(
                 Verb::Preparing,
                 Level::Suite,
@@ -324,12 +326,14 @@ impl<B: Backend> Worker<B> {
                 suite.scripts.debug.as_deref(),
             )
             .await;
-        if ok {
+        if end == SlotEnd::Passed {
             self.suite = Some(planned.clone());
             return true;
         }
-        let name = suite_name(planned);
-        self.shared.record(|s| s.failed_suite_prepare.push(name));
+        if end == SlotEnd::Failed {
+            let name = suite_name(planned);
+            self.shared.record(|s| s.failed_suite_prepare.push(name));
+        }
         let dropped = {
             let mut state = self.lock();
             state.failed_suites.insert(suite.dir.clone());
@@ -347,7 +351,7 @@ impl<B: Backend> Worker<B> {
 
     async fn restore_suite(&mut self, previous: &Planned) -> bool {
         let suite = &previous.job.suite;
-        let ok = self
+        let end = self
             .run_slot(
                 Verb::Restoring,
                 Level::Suite,
@@ -356,12 +360,16 @@ impl<B: Backend> Worker<B> {
                 suite.scripts.debug.as_deref(),
             )
             .await;
-        if !ok {
-            let name = suite_name(previous);
-            self.shared.record(|s| s.failed_suite_restore.push(name));
-            self.break_system("suite restore failed");
+        match end {
+            SlotEnd::Passed => return true,
+            SlotEnd::Failed => {
+                let name = suite_name(previous);
+                self.shared.record(|s| s.failed_suite_restore.push(name));
+                self.break_system("suite restore failed");
+            }
+            SlotEnd::Interrupted => self.break_system("interrupted"),
         }
-        ok
+        false
     }
 
     async fn run_job(&mut self, planned: &Planned) {
@@ -392,7 +400,7 @@ impl<B: Backend> Worker<B> {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             + 1;
 
-        let outcome = if !self
+        let prepared = self
             .run_slot(
                 Verb::Preparing,
                 Level::Job,
@@ -400,17 +408,18 @@ impl<B: Backend> Worker<B> {
                 prepare.as_deref(),
                 debug.as_deref(),
             )
-            .await
-        {
+            .await;
+        let interrupted = JobOutcome::Aborted {
+            reason: "interrupted".into(),
+        };
+        let outcome = if prepared == SlotEnd::Failed {
             self.shared
                 .record(|s| s.failed_task_prepare.push(planned.name.clone()));
             JobOutcome::Aborted {
                 reason: "task prepare failed".into(),
             }
-        } else if self.stopping() {
-            JobOutcome::Aborted {
-                reason: "interrupted".into(),
-            }
+        } else if prepared == SlotEnd::Interrupted || self.stopping() {
+            interrupted
         } else {
             if options.shell_before || options.shell {
                 self.shell_at(planned, Level::Job).await;
@@ -444,7 +453,7 @@ impl<B: Backend> Worker<B> {
             self.broken = true;
             return;
         }
-        if !self
+        let restored = self
             .run_slot(
                 Verb::Restoring,
                 Level::Job,
@@ -452,11 +461,15 @@ impl<B: Backend> Worker<B> {
                 restore.as_deref(),
                 debug.as_deref(),
             )
-            .await
-        {
-            self.shared
-                .record(|s| s.failed_task_restore.push(planned.name.clone()));
-            self.break_system("task restore failed");
+            .await;
+        match restored {
+            SlotEnd::Passed => {}
+            SlotEnd::Failed => {
+                self.shared
+                    .record(|s| s.failed_task_restore.push(planned.name.clone()));
+                self.break_system("task restore failed");
+            }
+            SlotEnd::Interrupted => self.break_system("interrupted"),
         }
     }
 
@@ -513,7 +526,7 @@ impl<B: Backend> Worker<B> {
         }
     }
 
-    /// Runs a prepare or restore slot at `level`; `true` when it succeeded or is empty.
+    /// Runs a prepare or restore slot at `level` (an empty slot passes).
     async fn run_slot(
         &mut self,
         verb: Verb,
@@ -521,12 +534,12 @@ impl<B: Backend> Worker<B> {
         planned: &Planned,
         body: Option<&str>,
         debug: Option<&str>,
-    ) -> bool {
+    ) -> SlotEnd {
         let Some(body) = body.filter(|b| !b.trim().is_empty()) else {
-            return true;
+            return SlotEnd::Passed;
         };
         let Some(machine) = self.machine.clone() else {
-            return false;
+            return SlotEnd::Failed;
         };
         let context = level.context(planned);
         self.shared.reporter.event(&Event::Step {
@@ -541,23 +554,23 @@ impl<B: Backend> Worker<B> {
         {
             Ok(Finish::Succeeded { output }) => {
                 self.show_output(verb, &context, &output);
-                true
+                SlotEnd::Passed
             }
-            Ok(Finish::Interrupted) => false,
+            Ok(Finish::Interrupted) => SlotEnd::Interrupted,
             Ok(Finish::Failed { output }) => {
                 self.after_failure(verb, level, planned, &output, debug)
                     .await;
-                false
+                SlotEnd::Failed
             }
             Ok(Finish::Fatal { output }) => {
                 self.after_failure(verb, level, planned, &output, debug)
                     .await;
                 self.break_system("FATAL called");
-                false
+                SlotEnd::Failed
             }
             Err(error) => {
                 self.step_failed(verb, &context, machine.label(), &error.to_string());
-                false
+                SlotEnd::Failed
             }
         }
     }
@@ -794,9 +807,10 @@ impl<B: Backend> Worker<B> {
                 (&project.scripts, Level::Project, Failure::ProjectRestore),
             ] {
                 let (body, debug) = (scripts.restore.as_deref(), scripts.debug.as_deref());
-                if !self
+                if self
                     .run_slot(Verb::Restoring, level, &last, body, debug)
                     .await
+                    == SlotEnd::Failed
                 {
                     let system = self.system_label();
                     self.shared.record(|s| failure.push(s, system));
@@ -864,6 +878,15 @@ impl<B: Backend> Worker<B> {
             self.shared.abort(&job, &reason);
         }
     }
+}
+
+/// How a prepare or restore slot ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SlotEnd {
+    Passed,
+    Failed,
+    /// Stopped by Ctrl-C: neither passed nor failed.
+    Interrupted,
 }
 
 /// Which level a prepare/restore/debug slot belongs to: it sets the directory, the context

@@ -219,22 +219,33 @@ struct SystemRun {
     jobs: usize,
 }
 
-/// Waits for the workers; on "discard now" gives them a moment, then abandons them.
+/// Waits for the workers. On "discard now" they skip every remaining script and discard their
+/// machines at once; those still busy after a grace period (stuck in an engine call) are
+/// abandoned, and the cleanup guard discards their machines.
 async fn wait(workers: &mut tokio::task::JoinSet<()>, stop: &Stop, reporter: &dyn Reporter) {
+    const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+    let report = |joined: Result<(), tokio::task::JoinError>| {
+        if let Err(error) = joined {
+            reporter.event(&Event::Notice(format!(
+                "A worker stopped unexpectedly: {error}"
+            )));
+        }
+    };
     loop {
         tokio::select! {
             joined = workers.join_next() => match joined {
                 None => return,
-                Some(Ok(())) => {}
-                Some(Err(error)) => reporter.event(&Event::Notice(format!("A worker stopped unexpectedly: {error}"))),
+                Some(joined) => report(joined),
             },
-            () = stop.now.cancelled() => {
-                workers.abort_all();
-                while workers.join_next().await.is_some() {}
-                return;
-            }
+            () = stop.now.cancelled() => break,
         }
     }
+    let deadline = tokio::time::Instant::now() + GRACE;
+    while let Ok(Some(joined)) = tokio::time::timeout_at(deadline, workers.join_next()).await {
+        report(joined);
+    }
+    workers.abort_all();
+    while workers.join_next().await.is_some() {}
 }
 
 /// Validates everything before anything is created: backend types and images.
