@@ -13,6 +13,7 @@
 pub mod command;
 pub mod environment;
 pub mod kernel;
+mod namespace;
 #[cfg(test)]
 mod recording;
 pub mod sequence;
@@ -146,6 +147,7 @@ pub fn resolve(
         environment: environment::app_environment(inherited, &dirs),
         system_dirs: vec![dirs.data.clone(), dirs.common.clone()],
         user_data: dirs.user_data,
+        working_directory: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
         security_tag: tag,
     })
 }

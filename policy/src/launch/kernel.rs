@@ -4,13 +4,11 @@
 
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStringExt;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use caps::{CapSet, Capability};
 use nix::errno::Errno;
-use nix::mount::{MsFlags, mount};
-use nix::sched::{CloneFlags, unshare};
 use nix::unistd::{Gid, Uid, getresgid, getresuid, setresgid, setresuid};
 
 use crate::seccomp::Program;
@@ -78,8 +76,11 @@ pub trait Syscalls {
     /// Whether `capability` is in the effective set.
     fn has_capability(&self, capability: Capability) -> bool;
     fn apparmor_enforces(&self) -> bool;
-    /// A new mount namespace whose `/tmp` is the snap's own directory.
-    fn enter_private_tmp(&mut self, snap: &str) -> Result<(), KernelError>;
+    /// Joins the snap's mount namespace (made on its first run), whose `/tmp` is the snap's own.
+    /// Leaves the working directory at `/`.
+    fn enter_snap_namespace(&mut self, snap: &str) -> Result<(), KernelError>;
+    /// Changes to the caller's working directory, with the current identity's permissions.
+    fn restore_working_directory(&mut self, directory: &Path);
     /// Creates `path` and its parents (0755) as the current identity, if missing.
     fn ensure_dir(&mut self, path: &Path) -> Result<(), KernelError>;
     fn drop_from_bounding_set(&mut self, capabilities: &[Capability]) -> Result<(), KernelError>;
@@ -100,7 +101,6 @@ pub trait Syscalls {
 pub struct Linux;
 
 const APPARMOR_FS: &str = "/sys/kernel/security/apparmor";
-const PRIVATE_TMP_BASE: &str = "/tmp/snap-private-tmp";
 
 impl Syscalls for Linux {
     fn ids(&self) -> Ids {
@@ -124,32 +124,14 @@ impl Syscalls for Linux {
         Path::new(APPARMOR_FS).exists()
     }
 
-    fn enter_private_tmp(&mut self, snap: &str) -> Result<(), KernelError> {
-        let base = Path::new(PRIVATE_TMP_BASE);
-        let snap_dir = base.join(format!("snap.{snap}"));
-        let tmp = snap_dir.join("tmp");
-        root_owned_dir(base, 0o700)?;
-        root_owned_dir(&snap_dir, 0o700)?;
-        root_owned_dir(&tmp, 0o1777)?;
-        let action = "give the snap its own /tmp";
-        unshare(CloneFlags::CLONE_NEWNS).map_err(|e| KernelError::new(action, e))?;
-        // Slave: the host's later mounts still reach the app, the app's never reach the host.
-        mount(
-            None::<&str>,
-            "/",
-            None::<&str>,
-            MsFlags::MS_REC | MsFlags::MS_SLAVE,
-            None::<&str>,
-        )
-        .map_err(|e| KernelError::new(action, e))?;
-        mount(
-            Some(&tmp),
-            "/tmp",
-            None::<&str>,
-            MsFlags::MS_BIND,
-            None::<&str>,
-        )
-        .map_err(|e| KernelError::new(action, e))
+    fn enter_snap_namespace(&mut self, snap: &str) -> Result<(), KernelError> {
+        super::namespace::enter(snap)
+    }
+
+    fn restore_working_directory(&mut self, directory: &Path) {
+        // Where the caller's directory does not exist in the snap's namespace (their own
+        // /tmp, say), the app starts in `/`, where joining the namespace left it.
+        let _ = std::env::set_current_dir(directory);
     }
 
     fn ensure_dir(&mut self, path: &Path) -> Result<(), KernelError> {
@@ -254,45 +236,4 @@ impl Syscalls for Linux {
 
 fn c_string(value: OsString) -> Result<CString, std::ffi::NulError> {
     CString::new(value.into_vec())
-}
-
-/// Creates `path` root-owned with `mode` if missing, and refuses one that is not a root-owned
-/// directory writable only by root (a user may have planted it in the world-writable /tmp).
-/// The snap's `tmp` itself is world-writable and sticky, like `/tmp`.
-fn root_owned_dir(path: &Path, mode: u32) -> Result<(), KernelError> {
-    use std::os::unix::fs::PermissionsExt;
-    let action = || format!("prepare the private /tmp directory {}", path.display());
-    match std::fs::DirBuilder::new().mode(mode).create(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(KernelError::new(action(), e)),
-    }
-    let metadata = path
-        .symlink_metadata()
-        .map_err(|e| KernelError::new(action(), e))?;
-    if !metadata.is_dir() || metadata.uid() != 0 {
-        return Err(KernelError::new(
-            action(),
-            format!(
-                "it is not a directory owned by root (owner uid {}); remove it",
-                metadata.uid()
-            ),
-        ));
-    }
-    let shared = mode & 0o1000 != 0;
-    if !shared && metadata.mode() & 0o022 != 0 {
-        return Err(KernelError::new(
-            action(),
-            format!(
-                "it has mode {:04o} and is writable by others; remove it",
-                metadata.mode() & 0o7777
-            ),
-        ));
-    }
-    if shared && metadata.mode() & 0o7777 != mode {
-        // The umask narrowed the mode at creation; the directory is root's, so fix it.
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-            .map_err(|e| KernelError::new(action(), e))?;
-    }
-    Ok(())
 }

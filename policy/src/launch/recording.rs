@@ -15,7 +15,8 @@ use crate::seccomp::Program;
 /// One operation the launcher asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
-    PrivateTmp(String),
+    Namespace(String),
+    RestoreWorkingDirectory,
     EnsureDir(PathBuf),
     DropBounding,
     SetIds(u32, u32),
@@ -78,8 +79,12 @@ impl Syscalls for Recorder {
         self.scenario.apparmor
     }
 
-    fn enter_private_tmp(&mut self, snap: &str) -> Result<(), KernelError> {
-        self.record(Op::PrivateTmp(snap.to_owned()))
+    fn enter_snap_namespace(&mut self, snap: &str) -> Result<(), KernelError> {
+        self.record(Op::Namespace(snap.to_owned()))
+    }
+
+    fn restore_working_directory(&mut self, _: &Path) {
+        self.ops.push(Op::RestoreWorkingDirectory);
     }
 
     fn ensure_dir(&mut self, path: &Path) -> Result<(), KernelError> {

@@ -1,12 +1,14 @@
 //! The order of operations, decided here and nowhere else, over any [`Syscalls`]:
 //!
-//! 1. privileged setup: the snap's private `/tmp` (with CAP_SYS_ADMIN), its system data
-//!    directories, and, where the capability decision drops the id capabilities, their removal
-//!    from the bounding set (that needs CAP_SETPCAP, which a dropping caller is about to lose);
+//! 1. privileged setup: the snap's mount namespace with its private `/tmp` (with
+//!    CAP_SYS_ADMIN), its system data directories, and, where the capability decision drops the
+//!    id capabilities, their removal from the bounding set (that needs CAP_SETPCAP, which a
+//!    dropping caller is about to lose);
 //! 2. a permanent drop to the caller's real uid/gid when the process is setuid/setgid (no
 //!    setgroups: the caller keeps their supplementary groups), then a check that root cannot be
 //!    regained;
-//! 3. the caller's own data directory, created as the caller;
+//! 3. as the caller: back to the caller's working directory (joining the namespace left `/`),
+//!    and the caller's own data directory;
 //! 4. AppArmor's change-on-exec where AppArmor enforces;
 //! 5. no_new_privs when CAP_SYS_ADMIN is missing (or the bounding set could not be trimmed);
 //! 6. the capability decision where AppArmor does not enforce: without an opt-in, CAP_SETUID,
@@ -43,6 +45,8 @@ pub struct Confinement {
     pub system_dirs: Vec<PathBuf>,
     /// SNAP_USER_DATA: created as the caller after the drop
     pub user_data: PathBuf,
+    /// The caller's working directory, restored after the drop
+    pub working_directory: PathBuf,
     pub argv: Vec<OsString>,
     pub environment: Vec<(OsString, OsString)>,
 }
@@ -73,8 +77,9 @@ fn confine(kernel: &mut dyn Syscalls, confinement: &Confinement) -> Result<(), S
     let apparmor = kernel.apparmor_enforces();
     let drop_id_capabilities = !apparmor && !confinement.opted_in;
 
-    if ids.euid == 0 && kernel.has_capability(Capability::CAP_SYS_ADMIN) {
-        kernel.enter_private_tmp(&confinement.snap)?;
+    let own_namespace = ids.euid == 0 && kernel.has_capability(Capability::CAP_SYS_ADMIN);
+    if own_namespace {
+        kernel.enter_snap_namespace(&confinement.snap)?;
     }
     for dir in &confinement.system_dirs {
         kernel.ensure_dir(dir)?;
@@ -89,6 +94,9 @@ fn confine(kernel: &mut dyn Syscalls, confinement: &Confinement) -> Result<(), S
         if ids.ruid != 0 && kernel.root_regainable() {
             return Err(SequenceError::RootRegainable { uid: ids.ruid });
         }
+    }
+    if own_namespace {
+        kernel.restore_working_directory(&confinement.working_directory);
     }
     kernel.ensure_dir(&confinement.user_data)?;
 
@@ -126,6 +134,7 @@ mod tests {
             program: Program::from_bytes(&allow).expect("a one-instruction program"),
             system_dirs: vec!["/var/snap/db/x1".into(), "/var/snap/db/common".into()],
             user_data: "/home/alice/snap/db/x1".into(),
+            working_directory: "/home/alice".into(),
             argv: vec!["/snap/db/x1/bin/db".into()],
             environment: Vec::new(),
         }
@@ -177,7 +186,7 @@ mod tests {
 
     fn setup() -> Vec<Op> {
         vec![
-            PrivateTmp("db".into()),
+            Namespace("db".into()),
             EnsureDir("/var/snap/db/x1".into()),
             EnsureDir("/var/snap/db/common".into()),
         ]
@@ -199,7 +208,10 @@ mod tests {
                 "root caller, opt-in: stays root, the app drops itself",
                 root(),
                 true,
-                then(setup(), [user_dir(), LoadFilter, Exec]),
+                then(
+                    setup(),
+                    [RestoreWorkingDirectory, user_dir(), LoadFilter, Exec],
+                ),
             ),
             (
                 "root caller, no opt-in: the id capabilities go",
@@ -207,7 +219,14 @@ mod tests {
                 false,
                 then(
                     setup(),
-                    [DropBounding, user_dir(), DropCapabilities, LoadFilter, Exec],
+                    [
+                        DropBounding,
+                        RestoreWorkingDirectory,
+                        user_dir(),
+                        DropCapabilities,
+                        LoadFilter,
+                        Exec,
+                    ],
                 ),
             ),
             (
@@ -219,6 +238,7 @@ mod tests {
                     [
                         SetIds(ALICE, ALICE),
                         CheckRootRegainable,
+                        RestoreWorkingDirectory,
                         user_dir(),
                         NoNewPrivs,
                         LoadFilter,
@@ -236,6 +256,7 @@ mod tests {
                         DropBounding,
                         SetIds(ALICE, ALICE),
                         CheckRootRegainable,
+                        RestoreWorkingDirectory,
                         user_dir(),
                         NoNewPrivs,
                         DropCapabilities,
@@ -288,6 +309,7 @@ mod tests {
                 then(
                     setup(),
                     [
+                        RestoreWorkingDirectory,
                         user_dir(),
                         ChangeProfileOnExec("snap.db.db".into()),
                         LoadFilter,
@@ -307,6 +329,7 @@ mod tests {
                     [
                         SetIds(ALICE, ALICE),
                         CheckRootRegainable,
+                        RestoreWorkingDirectory,
                         user_dir(),
                         ChangeProfileOnExec("snap.db.db".into()),
                         NoNewPrivs,
@@ -353,7 +376,7 @@ mod tests {
     #[test]
     fn a_failing_step_stops_everything_after_it() {
         for failing in [
-            PrivateTmp("db".into()),
+            Namespace("db".into()),
             DropBounding,
             SetIds(ALICE, ALICE),
             user_dir(),
