@@ -167,6 +167,26 @@ fn each_snap_has_its_own_private_tmp() {
     assert_eq!(again, "from-app\n", "the snap's /tmp is kept between runs");
 }
 
+#[test]
+fn the_app_starts_in_the_callers_working_directory() {
+    let sandbox = installed("cwd", OptIn::None);
+    let snapcell = run_support::snapcell().display().to_string();
+    let mut from_etc = sandbox.command("sh");
+    from_etc.args(["-c", &format!("cd /etc && {snapcell} run cwd.sh -c pwd")]);
+    assert_eq!(stdout(from_etc), "/etc\n");
+    // The host's /tmp does not exist in the snap's namespace: the app starts in `/`.
+    let host_tmp = tempfile::tempdir().expect("a directory in the host's /tmp");
+    let mut from_tmp = sandbox.command("sh");
+    from_tmp.args([
+        "-c",
+        &format!(
+            "cd {} && {snapcell} run cwd.sh -c pwd",
+            host_tmp.path().display()
+        ),
+    ]);
+    assert_eq!(stdout(from_tmp), "/\n");
+}
+
 fn stdout_of(out: std::process::Output) -> String {
     assert!(out.status.success(), "{out:?}");
     String::from_utf8(out.stdout).expect("utf-8")
