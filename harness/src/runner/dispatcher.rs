@@ -17,9 +17,9 @@ use super::executor::{Executor, Finish, Script};
 use super::plan::{Planned, Queue};
 use super::reuse::{KeptMachine, ReuseRecords};
 use super::signals::Stop;
+use super::slots::{Failure, Level, SlotEnd, join, suite_name};
 use super::{Options, Summary};
 use crate::backend::{Backend, BackendError, Machine, MachineRequest};
-use crate::expand::Job;
 use crate::project::System;
 use crate::script::{HostEvaluator, SpreadVars};
 
@@ -878,109 +878,6 @@ impl<B: Backend> Worker<B> {
             self.shared.abort(&job, &reason);
         }
     }
-}
-
-/// How a prepare or restore slot ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SlotEnd {
-    Passed,
-    Failed,
-    /// Stopped by Ctrl-C: neither passed nor failed.
-    Interrupted,
-}
-
-/// Which level a prepare/restore/debug slot belongs to: it sets the directory, the context
-/// name and the timeouts.
-#[derive(Debug, Clone, Copy)]
-enum Level {
-    Project,
-    Backend,
-    Suite,
-    Job,
-}
-
-impl Level {
-    fn context(self, planned: &Planned) -> String {
-        let job = &planned.job;
-        match self {
-            Level::Project | Level::Backend => job.system.label(),
-            Level::Suite => suite_name(planned),
-            Level::Job => planned.name.clone(),
-        }
-    }
-
-    fn dir(self, planned: &Planned) -> String {
-        let job = &planned.job;
-        let root = job.project.path.trim_end_matches('/');
-        match self {
-            Level::Project | Level::Backend => root.to_owned(),
-            Level::Suite => format!("{root}/{}", job.suite.dir.trim_end_matches('/')),
-            Level::Job => format!("{root}/{}", job.task.full_name),
-        }
-    }
-
-    /// spread's rule: the first timeout set from this level outwards, else the default.
-    fn timeouts(self, job: &Job) -> (std::time::Duration, std::time::Duration) {
-        use crate::expand::{DEFAULT_KILL_TIMEOUT, DEFAULT_WARN_TIMEOUT};
-        if let Level::Job = self {
-            return (job.warn_timeout, job.kill_timeout);
-        }
-        let levels: [(Option<std::time::Duration>, Option<std::time::Duration>); 3] = [
-            (job.suite.warn_timeout, job.suite.kill_timeout),
-            (job.backend.warn_timeout, job.backend.kill_timeout),
-            (job.project.warn_timeout, job.project.kill_timeout),
-        ];
-        let from = match self {
-            Level::Suite => 0,
-            Level::Backend => 1,
-            _ => 2,
-        };
-        let warn = levels[from..]
-            .iter()
-            .find_map(|l| l.0)
-            .unwrap_or(DEFAULT_WARN_TIMEOUT);
-        let kill = levels[from..]
-            .iter()
-            .find_map(|l| l.1)
-            .unwrap_or(DEFAULT_KILL_TIMEOUT);
-        (warn, kill)
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Failure {
-    ProjectPrepare,
-    BackendPrepare,
-    BackendRestore,
-    ProjectRestore,
-}
-
-impl Failure {
-    fn push(self, summary: &mut Summary, system: String) {
-        let list = match self {
-            Failure::ProjectPrepare => &mut summary.failed_project_prepare,
-            Failure::BackendPrepare => &mut summary.failed_backend_prepare,
-            Failure::BackendRestore => &mut summary.failed_backend_restore,
-            Failure::ProjectRestore => &mut summary.failed_project_restore,
-        };
-        list.push(system);
-    }
-}
-
-fn suite_name(planned: &Planned) -> String {
-    format!("{}:{}", planned.job.system.label(), planned.job.suite.dir)
-}
-
-/// spread's joining of the `-each` slots with the task's own: each script in a subshell, in
-/// order, so a failing one stops the rest.
-fn join(scripts: &[&Option<String>]) -> Option<String> {
-    let parts: Vec<String> = scripts
-        .iter()
-        .filter_map(|s| s.as_deref())
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| format!("(\n{}\n)", s.trim()))
-        .collect();
-    (!parts.is_empty()).then(|| parts.join("\n\n"))
 }
 
 /// The request that allocates worker `index` of `system`.

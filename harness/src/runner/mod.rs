@@ -3,7 +3,8 @@
 //!
 //! `plan` orders jobs, `dispatcher` makes every decision during the run, `executor` runs one
 //! script, `events` is what reporters hear, `signals` turns Ctrl-C into stop requests, `reuse`
-//! records kept machines and `cleanup` guarantees that no machine outlives the run by accident.
+//! records kept machines, `slots` says what a prepare/restore slot is, and `cleanup`
+//! guarantees that no machine outlives the run by accident.
 
 pub mod cleanup;
 mod dispatcher;
@@ -12,6 +13,7 @@ pub mod executor;
 pub mod plan;
 pub mod reuse;
 pub mod signals;
+mod slots;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
