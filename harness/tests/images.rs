@@ -334,3 +334,32 @@ fn every_shipped_recipe_loads_and_is_documented() {
         );
     }
 }
+
+/// suites/spread.yaml names every image by its recipe, and CI runs one job per system.
+#[test]
+fn the_suites_systems_are_the_recipes_and_the_ci_matrix() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let project = harness::project::load(&root.join("suites")).unwrap();
+    let docker = project
+        .backends
+        .iter()
+        .find(|b| b.kind == "docker")
+        .unwrap();
+    let mut systems = Vec::new();
+    for system in &docker.systems {
+        let image = system.image.as_deref().unwrap();
+        assert_eq!(
+            images::recipe_name(image),
+            Some(system.name.as_str()),
+            "{image}"
+        );
+        recipe::load(root, &system.name).unwrap();
+        systems.push(system.name.clone());
+    }
+    let ci: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(root.join("ci/e2e.yml")).unwrap()).unwrap();
+    let matrix: Vec<String> =
+        serde_norway::from_value(ci["jobs"]["e2e"]["strategy"]["matrix"]["system"].clone())
+            .unwrap();
+    assert_eq!(matrix, systems);
+}

@@ -276,7 +276,9 @@ async fn run_steps(
 ) -> Result<(), ImageError> {
     let image = container.layer.recipe.as_str();
     for (index, step) in steps.iter().enumerate() {
-        progress.stage(image, &format!("run step {} of {}", index + 1, steps.len()));
+        if steps.len() > 1 {
+            progress.stage(image, &format!("run step {} of {}", index + 1, steps.len()));
+        }
         let (status, output) = exec(container, step, progress).await?;
         if status != 0 {
             return Err(ImageError::RunStep {
