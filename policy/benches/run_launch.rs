@@ -1,8 +1,9 @@
 //! What `snapcell run` adds to starting a program: `snapcell run bench.true` (a snap whose app
 //! is a copy of /bin/true) against a direct exec of /bin/true, both spawned the same way into
-//! the same sandbox, taking turns so that drift on a shared machine hits them alike. Three
-//! launch paths: a root caller without an opt-in (capability drop), a root caller with one,
-//! and a setuid-root snapcell run by a non-root user (permanent drop, no_new_privs).
+//! the same sandbox; every launch runs once per round, so drift on a shared machine hits them
+//! all alike. Three launch paths: a root caller without an opt-in (capability drop), a root
+//! caller with one, and a setuid-root snapcell run by a non-root user (permanent drop,
+//! no_new_privs).
 //!
 //! A floor comes first: `snapcell --version`, the cost of exec'ing the launcher binary at all.
 //!
@@ -113,12 +114,12 @@ fn main() {
     ];
 
     println!(
-        "snapcell run vs direct exec ({SAMPLES} samples each, taking turns, {} cores)",
+        "snapcell run vs direct exec ({SAMPLES} rounds, every launch once per round, {} cores)",
         std::thread::available_parallelism().map_or(0, usize::from)
     );
-    for (direct, launched) in &paths {
-        let (direct_times, launched_times) = measure(&sandbox, direct, launched);
-        let (d, l) = (Figures::of(&direct_times), Figures::of(&launched_times));
+    let times = measure(&sandbox, &paths);
+    for ((direct, launched), (direct_times, launched_times)) in paths.iter().zip(&times) {
+        let (d, l) = (Figures::of(direct_times), Figures::of(launched_times));
         println!("  {}: {d}", direct.label);
         println!("  {}: {l}", launched.label);
         println!(
@@ -164,19 +165,23 @@ impl std::fmt::Display for Figures {
     }
 }
 
-/// Alternates the two launches, after a warm-up, and returns each one's wall times.
-fn measure(
-    sandbox: &Sandbox,
-    direct: &Launch,
-    launched: &Launch,
-) -> (Vec<Duration>, Vec<Duration>) {
-    let mut times = (Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES));
+/// Runs every launch once per round, after warm-up rounds, so that drift on a shared machine
+/// hits all of them alike; returns each pair's wall times.
+type Times = (Vec<Duration>, Vec<Duration>);
+
+fn measure(sandbox: &Sandbox, paths: &[(Launch, Launch)]) -> Vec<Times> {
+    let mut times: Vec<Times> = paths
+        .iter()
+        .map(|_| (Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES)))
+        .collect();
     for round in 0..WARMUP + SAMPLES {
-        let direct_time = time(sandbox, direct);
-        let launched_time = time(sandbox, launched);
-        if round >= WARMUP {
-            times.0.push(direct_time);
-            times.1.push(launched_time);
+        for ((direct, launched), (direct_times, launched_times)) in paths.iter().zip(&mut times) {
+            let direct_time = time(sandbox, direct);
+            let launched_time = time(sandbox, launched);
+            if round >= WARMUP {
+                direct_times.push(direct_time);
+                launched_times.push(launched_time);
+            }
         }
     }
     times
