@@ -55,7 +55,7 @@ async fn report(backend: Arc<DockerBackend>) {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    println!("harness runner benchmarks ({cores} cores, image {IMAGE})");
+    println!("harness runner benchmarks ({cores} cores, image {IMAGE}; runs: median of {ROUNDS})");
 
     let (allocate, discard) = allocation(&backend).await;
     println!(
@@ -126,8 +126,26 @@ async fn allocation(backend: &DockerBackend) -> (Duration, Duration) {
     (allocating / ALLOCATIONS, discarding / ALLOCATIONS)
 }
 
-/// Wall time of a whole run (allocate, send, jobs, discard) of `tasks` tasks on one system.
+/// Runs per figure; the median is reported (the machine is shared and noisy).
+const ROUNDS: usize = 3;
+
+/// Median wall time of a whole run (allocate, send, jobs, discard) of `tasks` tasks on one
+/// system, over [`ROUNDS`] runs.
 async fn run_project(
+    backend: &Arc<DockerBackend>,
+    tasks: usize,
+    workers: usize,
+    execute: &str,
+) -> Duration {
+    let mut times = Vec::with_capacity(ROUNDS);
+    for _ in 0..ROUNDS {
+        times.push(run_once(backend, tasks, workers, execute).await);
+    }
+    times.sort();
+    times[ROUNDS / 2]
+}
+
+async fn run_once(
     backend: &Arc<DockerBackend>,
     tasks: usize,
     workers: usize,

@@ -110,3 +110,27 @@ fn gc_removes_containers_of_dead_runs_but_not_kept_ones() {
     );
     assert!(project.containers().is_empty());
 }
+
+#[test]
+fn a_kept_machine_removed_behind_the_harness_is_replaced() {
+    let project = project();
+    let first = project.harness(&["-reuse"]);
+    assert_eq!(first.status, Some(0), "{}", first.all());
+    let kept = project.containers();
+    assert_eq!(kept.len(), 1);
+    run_support::remove_container(&kept[0]);
+    let second = project.harness(&["-reuse", "-v"]);
+    assert_eq!(second.status, Some(0), "{}", second.all());
+    assert!(second.stdout.contains("Cannot reuse"), "{}", second.all());
+    assert!(
+        second.stdout.contains("prepared 1 times"),
+        "a fresh machine is prepared\n{}",
+        second.all()
+    );
+    let replaced = project.containers();
+    assert_eq!(replaced.len(), 1);
+    assert_ne!(replaced, kept);
+    assert!(recorded(&project).contains(&replaced[0]));
+    assert_eq!(project.harness(&["-discard"]).status, Some(0));
+    assert!(project.containers().is_empty());
+}

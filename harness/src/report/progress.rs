@@ -77,7 +77,18 @@ impl Reporter for Console {
                 systems,
             } => {
                 self.start_bar(*jobs);
-                self.line(&format!("Running {jobs} jobs on {systems} systems with seed {seed} (repeat this order with -seed {seed})."));
+                let plural = |n: usize, word: &str| {
+                    if n == 1 {
+                        format!("1 {word}")
+                    } else {
+                        format!("{n} {word}s")
+                    }
+                };
+                self.line(&format!(
+                    "Running {} on {} with seed {seed} (repeat this order with -seed {seed}).",
+                    plural(*jobs, "job"),
+                    plural(*systems, "system")
+                ));
             }
             Event::Step {
                 verb: Verb::Allocating,

@@ -207,8 +207,20 @@ impl<B: Backend> Worker<B> {
             .systems
             .get_mut(&system)
             .and_then(|list| list.pop());
+        let mut kept = kept;
         let allocated = match &kept {
-            Some(kept) => self.shared.backend.reattach(&kept.id, &system).await,
+            Some(record) => match self.shared.backend.reattach(&record.id, &system).await {
+                Ok(machine) => Ok(machine),
+                Err(error) => {
+                    // Removed behind our back: forget it and start afresh.
+                    self.shared.reporter.event(&Event::Notice(format!(
+                        "Cannot reuse {}: {error}",
+                        record.name
+                    )));
+                    kept = None;
+                    self.allocate().await
+                }
+            },
             None => self.allocate().await,
         };
         let machine = match allocated {

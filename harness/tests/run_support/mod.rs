@@ -107,6 +107,14 @@ pub fn containers_of(root: &Path) -> Vec<String> {
     })
 }
 
+/// Removes a container as someone else would, behind the harness's back.
+pub fn remove_container(id: &str) {
+    runtime().block_on(async {
+        let backend = DockerBackend::new(docker::connect().await.unwrap());
+        backend.remove(id).await.unwrap();
+    });
+}
+
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_harness"))
 }
