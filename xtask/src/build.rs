@@ -13,15 +13,34 @@ pub const SNAP_BUILD_DIR: &str = "suites/snaps/build";
 /// `cargo build --release` of the binaries the images carry and of the harness.
 pub fn release_binaries(root: &Path) -> anyhow::Result<()> {
     let args = [
-        "build", "--release", "--package", "policy", "--bin", "snapcell", "--package", "probe",
-        "--bin", "probe", "--package", "harness", "--bin", "harness",
+        "build",
+        "--release",
+        "--package",
+        "policy",
+        "--bin",
+        "snapcell",
+        "--package",
+        "probe",
+        "--bin",
+        "probe",
+        "--package",
+        "harness",
+        "--bin",
+        "harness",
     ];
     run(Command::new(cargo()).args(args).current_dir(root))
 }
 
 /// `cargo build --release` of the harness alone (enough for `-list`).
 pub fn harness_binary(root: &Path) -> anyhow::Result<()> {
-    let args = ["build", "--release", "--package", "harness", "--bin", "harness"];
+    let args = [
+        "build",
+        "--release",
+        "--package",
+        "harness",
+        "--bin",
+        "harness",
+    ];
     run(Command::new(cargo()).args(args).current_dir(root))
 }
 
@@ -46,17 +65,30 @@ pub fn test_snaps(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     dirs.sort();
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     for dir in dirs {
-        let name = dir.file_name().expect("a directory entry has a name").to_string_lossy();
+        let name = dir
+            .file_name()
+            .expect("a directory entry has a name")
+            .to_string_lossy();
         let snap = out.join(format!("{name}.snap"));
         let partial = out.join(format!(".{name}.snap.partial"));
         let _ = std::fs::remove_file(&partial);
         run(Command::new("mksquashfs")
             .arg(&dir)
             .arg(&partial)
-            .args(["-noappend", "-comp", "xz", "-no-fragments", "-no-progress", "-quiet"])
+            .args([
+                "-noappend",
+                "-comp",
+                "xz",
+                "-no-fragments",
+                "-no-progress",
+                "-quiet",
+            ])
             .args(["-all-root", "-no-xattrs"]))
         .with_context(|| {
-            format!("packing {} (mksquashfs comes with `apt-get install squashfs-tools`)", dir.display())
+            format!(
+                "packing {} (mksquashfs comes with `apt-get install squashfs-tools`)",
+                dir.display()
+            )
         })?;
         std::fs::rename(&partial, &snap)
             .with_context(|| format!("moving {} to {}", partial.display(), snap.display()))?;

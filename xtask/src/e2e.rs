@@ -25,7 +25,10 @@ const VALUE_FLAGS: &[&str] = &["seed", "repeat", "artifacts", "junit"];
 
 /// Runs the harness with `args`; `Ok(false)` when the harness reported failures.
 pub async fn run(root: &Path, args: &[String]) -> anyhow::Result<bool> {
-    if args.iter().any(|arg| NO_RUN_FLAGS.contains(&flag_name(arg))) {
+    if args
+        .iter()
+        .any(|arg| NO_RUN_FLAGS.contains(&flag_name(arg)))
+    {
         build::harness_binary(root)?;
     } else {
         build::release_binaries(root)?;

@@ -9,7 +9,11 @@ use crate::build;
 /// Builds `names` (every recipe when empty) after the release binaries they carry.
 pub async fn build(root: &Path, names: &[String]) -> anyhow::Result<()> {
     build::release_binaries(root)?;
-    let names = if names.is_empty() { images::list(root)? } else { names.to_vec() };
+    let names = if names.is_empty() {
+        images::list(root)?
+    } else {
+        names.to_vec()
+    };
     ensure(root, &names).await?;
     Ok(())
 }

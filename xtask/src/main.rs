@@ -14,7 +14,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Project automation for snapcell and its e2e harness.")]
+#[command(
+    name = "cargo xtask",
+    about = "Project automation for snapcell and its e2e harness."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,7 +39,11 @@ enum Command {
         args: Vec<String>,
     },
     /// Run the workspace benchmarks and the image build benchmark, and print the figures.
-    Bench,
+    Bench {
+        /// Which benchmarks (default: all).
+        #[arg(value_enum)]
+        parts: Vec<bench::Part>,
+    },
     /// The README's test command: the images, `cargo nextest run --workspace`, then the whole
     /// e2e matrix.
     Test,
@@ -50,7 +57,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Images { names } => images::build(&root, &names).await.map(|()| true),
             Command::E2e { args } => e2e::run(&root, &args).await,
-            Command::Bench => bench::run(&root).await.map(|()| true),
+            Command::Bench { parts } => bench::run(&root, &parts).await.map(|()| true),
             Command::Test => test::run(&root).await,
         }
     });
