@@ -165,6 +165,11 @@ fn kill_timeout_kills_the_whole_process_tree_and_warn_timeout_shows_output() {
         run.all()
     );
     assert!(
+        run.stdout.contains("running late (") && run.stdout.contains("s). Output unchanged."),
+        "{}",
+        run.all()
+    );
+    assert!(
         run.stdout.contains("<kill-timeout reached>"),
         "{}",
         run.all()
@@ -247,5 +252,7 @@ async fn dropping_a_run_discards_its_machines() {
         0,
         "the guard removed the machine before the run finished dropping"
     );
-    tokio::task::spawn_blocking(move || drop(fixture)).await.unwrap();
+    tokio::task::spawn_blocking(move || drop(fixture))
+        .await
+        .unwrap();
 }

@@ -162,10 +162,10 @@ impl Reporter for Console {
                 elapsed,
                 output,
             } => {
-                let what = if output.trim().is_empty() {
-                    "Output still empty.".to_owned()
-                } else {
-                    format!("Current output:\n-----\n{}\n-----", output.trim_end())
+                let what = match output.as_deref().map(str::trim_end) {
+                    None => "Output unchanged.".to_owned(),
+                    Some("") => "Output still empty.".to_owned(),
+                    Some(text) => format!("Current output:\n-----\n{text}\n-----"),
                 };
                 self.line(&format!(
                     "WARNING: {context} ({machine}) running late ({}s). {what}",

@@ -116,12 +116,13 @@ pub enum Event {
         machine: String,
         script: String,
     },
-    /// A script runs past its warn-timeout; `output` is its latest output (may be empty).
+    /// A script runs past its warn-timeout.
     RunningLate {
         context: String,
         machine: String,
         elapsed: Duration,
-        output: String,
+        /// The last lines of output, `None` when unchanged since the previous warning.
+        output: Option<String>,
     },
     JobFinished {
         job: String,

@@ -134,7 +134,7 @@ impl<M: Machine> Executor<'_, M> {
                 }
                 () = sleep(script.warn_timeout) => {
                     let current = output.text();
-                    let latest = if current.len() == shown { "(output unchanged)".to_owned() } else { tail(&current, 10) };
+                    let latest = (current.len() != shown).then(|| tail(&current, 10));
                     shown = current.len();
                     self.reporter.event(&Event::RunningLate {
                         context: script.context.to_owned(),
