@@ -65,3 +65,31 @@ pub fn resolve_groups(spec: &str) -> Result<Vec<u32>, String> {
         .map(|group| Id::resolve(group, Kind::Group).map(Id::as_u32))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minus_one_numbers_and_names() {
+        assert_eq!(Id::resolve("-1", Kind::User), Ok(Id::Unchanged));
+        assert_eq!(Id::resolve("584792", Kind::Group), Ok(Id::Value(584792)));
+        assert_eq!(Id::resolve("root", Kind::User), Ok(Id::Value(0)));
+        assert_eq!(Id::resolve("root", Kind::Group), Ok(Id::Value(0)));
+        assert_eq!(Id::Unchanged.as_u32(), u32::MAX);
+    }
+
+    #[test]
+    fn an_unknown_name_is_an_error_naming_it() {
+        assert_eq!(
+            Id::resolve("no-such-user-here", Kind::User),
+            Err("no user named \"no-such-user-here\"".to_owned())
+        );
+    }
+
+    #[test]
+    fn zero_is_the_empty_group_list() {
+        assert_eq!(resolve_groups("0"), Ok(Vec::new()));
+        assert_eq!(resolve_groups("root,7"), Ok(vec![0, 7]));
+    }
+}
