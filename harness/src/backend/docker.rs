@@ -10,14 +10,15 @@ use std::io::Write as _;
 use std::path::Path;
 
 use bollard::Docker;
+use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, ResizeExecOptions, StartExecOptions, StartExecResults};
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
-    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, RestartContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+    RestartContainerOptionsBuilder,
 };
 use bytes::Bytes;
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
 mod agent;
@@ -510,46 +511,41 @@ impl Machine for Container {
         Ok(())
     }
 
+    /// Packs with the container's own tar (which also reads tmpfs mounts, unlike the engine's
+    /// archive API); missing artifacts are skipped, as spread's `--ignore-failed-read` does.
     async fn fetch(&self, dir: &str, paths: &[String], dest: &Path) -> Result<(), BackendError> {
-        for path in paths {
-            let remote = format!("{}/{}", dir.trim_end_matches('/'), path);
-            let options = DownloadFromContainerOptionsBuilder::default()
-                .path(&remote)
-                .build();
-            let chunks: Result<Vec<Bytes>, _> = self
-                .docker
-                .download_from_container(&self.id, Some(options))
-                .try_collect()
-                .await;
-            let archive = match chunks {
-                Ok(chunks) => chunks.concat(),
-                // A missing artifact is skipped, as spread's `tar --ignore-failed-read` does.
-                Err(bollard::errors::Error::DockerResponseServerError {
-                    status_code: 404, ..
-                }) => continue,
-                Err(e) => {
-                    return Err(BackendError::operation(
-                        "fetch artifacts from",
-                        &self.system,
-                        e,
-                    ));
+        let failed =
+            |reason: String| BackendError::operation("fetch artifacts from", &self.system, reason);
+        let mut cmd: Vec<String> = ["tar", "-c", "-C", dir, "--ignore-failed-read", "--"]
+            .map(String::from)
+            .into();
+        cmd.extend(paths.iter().cloned());
+        let (exec_id, started) = self.exec(cmd, Vec::new(), false, false).await?;
+        let (mut archive, mut messages) = (Vec::new(), Vec::new());
+        if let StartExecResults::Attached { mut output, .. } = started {
+            while let Some(item) = output.next().await {
+                match item.map_err(|e| failed(e.to_string()))? {
+                    LogOutput::StdOut { message } => archive.extend_from_slice(&message),
+                    other => messages.extend_from_slice(&other.into_bytes()),
                 }
-            };
-            let parent = Path::new(path)
-                .parent()
-                .map(|p| dest.join(p))
-                .unwrap_or_else(|| dest.to_owned());
-            std::fs::create_dir_all(&parent)
-                .and_then(|()| tar::Archive::new(archive.as_slice()).unpack(&parent))
-                .map_err(|e| {
-                    BackendError::operation(
-                        "store artifacts of",
-                        &self.system,
-                        format!("{}: {e}", parent.display()),
-                    )
-                })?;
+            }
         }
-        Ok(())
+        let status = self.exit_status(&exec_id).await?;
+        if status != 0 {
+            return Err(failed(format!(
+                "tar exited with status {status}: {}",
+                String::from_utf8_lossy(&messages).trim()
+            )));
+        }
+        std::fs::create_dir_all(dest)
+            .and_then(|()| tar::Archive::new(archive.as_slice()).unpack(dest))
+            .map_err(|e| {
+                BackendError::operation(
+                    "store artifacts of",
+                    &self.system,
+                    format!("{}: {e}", dest.display()),
+                )
+            })
     }
 
     async fn shell(&self, script: &str) -> Result<(), BackendError> {
