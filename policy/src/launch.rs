@@ -21,13 +21,13 @@ pub mod trust;
 
 use std::convert::Infallible;
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use nix::unistd::{Uid, User};
 
 use crate::profile::security_tag;
 use crate::seccomp::{Program, ProgramError};
-use crate::snap::{self, SnapError};
+use crate::snap::{self, App, SnapError};
 use crate::store::{InstallRecord, Layout, OptInKind, StoreError, split_app};
 use command::CommandError;
 use environment::SnapDirs;
@@ -99,33 +99,9 @@ pub fn resolve(
     let (snap_name, app_name) = split_app(spec);
     let record = read_record(layout, snap_name)?;
     let tag = security_tag(snap_name, app_name);
-    let untrusted = |what| {
-        let tag = tag.clone();
-        move |source| LaunchError::Untrusted { tag, what, source }
-    };
     let snap_dir = layout.revision_dir(snap_name, &record.revision);
-    let snap_yaml = snap_dir.join("meta/snap.yaml");
-    let meta = snap::parse(
-        &String::from_utf8_lossy(&trust::read_trusted(&snap_yaml).map_err(untrusted("snap.yaml"))?),
-        &snap_yaml.display().to_string(),
-    )?;
-    let app = meta
-        .apps
-        .get(app_name)
-        .ok_or_else(|| StoreError::NoSuchApp {
-            snap: snap_name.to_owned(),
-            app: app_name.to_owned(),
-            apps: meta.apps.keys().cloned().collect::<Vec<_>>().join(", "),
-        })?;
-    let program_path = layout.seccomp_program(&tag);
-    let program = trust::read_trusted(&program_path).map_err(untrusted("seccomp program"))?;
-    let program = Program::from_bytes(&program).map_err(|source| LaunchError::Program {
-        tag: tag.clone(),
-        path: program_path,
-        source,
-    })?;
-    trust::read_trusted(&layout.apparmor_profile(&tag)).map_err(untrusted("AppArmor profile"))?;
-
+    let app = read_app(&snap_dir, snap_name, app_name, &tag)?;
+    let program = read_policy(layout, &tag)?;
     let real_home = home_of(caller)?;
     let dirs = SnapDirs {
         name: snap_name.to_owned(),
@@ -150,6 +126,49 @@ pub fn resolve(
         working_directory: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
         security_tag: tag,
     })
+}
+
+fn untrusted(tag: &str, what: &'static str) -> impl FnOnce(TrustError) -> LaunchError {
+    let tag = tag.to_owned();
+    move |source| LaunchError::Untrusted { tag, what, source }
+}
+
+/// The app's entry in the installed revision's snap.yaml.
+fn read_app(
+    snap_dir: &Path,
+    snap_name: &str,
+    app_name: &str,
+    tag: &str,
+) -> Result<App, LaunchError> {
+    let snap_yaml = snap_dir.join("meta/snap.yaml");
+    let bytes = trust::read_trusted(&snap_yaml).map_err(untrusted(tag, "snap.yaml"))?;
+    let mut meta = snap::parse(
+        &String::from_utf8_lossy(&bytes),
+        &snap_yaml.display().to_string(),
+    )?;
+    let apps = meta.apps.keys().cloned().collect::<Vec<_>>().join(", ");
+    meta.apps.remove(app_name).ok_or_else(|| {
+        StoreError::NoSuchApp {
+            snap: snap_name.to_owned(),
+            app: app_name.to_owned(),
+            apps,
+        }
+        .into()
+    })
+}
+
+/// The compiled seccomp program; the AppArmor profile must be there and trusted too.
+fn read_policy(layout: &Layout, tag: &str) -> Result<Program, LaunchError> {
+    let program_path = layout.seccomp_program(tag);
+    let bytes = trust::read_trusted(&program_path).map_err(untrusted(tag, "seccomp program"))?;
+    let program = Program::from_bytes(&bytes).map_err(|source| LaunchError::Program {
+        tag: tag.to_owned(),
+        path: program_path,
+        source,
+    })?;
+    trust::read_trusted(&layout.apparmor_profile(tag))
+        .map_err(untrusted(tag, "AppArmor profile"))?;
+    Ok(program)
 }
 
 /// The install record, read only from a trusted file.
@@ -188,8 +207,6 @@ fn home_of(uid: u32) -> Result<PathBuf, LaunchError> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
 
     #[test]
