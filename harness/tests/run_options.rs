@@ -138,3 +138,26 @@ fn a_read_only_root_receives_the_project_in_a_tmpfs() {
     assert_eq!(run.status, Some(0), "{}", run.all());
     assert!(project.containers().is_empty());
 }
+
+#[test]
+fn scripts_larger_than_a_command_line_run() {
+    // 400 KiB of comments: more than the 128 KiB one exec argument may hold.
+    let filler: String = (0..4000)
+        .map(|i| format!("  # filler line {i:05} {}\n", "x".repeat(80)))
+        .collect();
+    let task = format!("summary: big\nexecute: |\n{filler}  echo big-script-ran\n");
+    let yaml = format!(
+        "project: big\npath: /home/big\n{}suites:\n  s/:\n    summary: s\n",
+        docker_backend(1, "")
+    );
+    let project = Project::new(&yaml, &[("s/big/task.yaml", &task)]);
+    let run = project.harness(&["-v"]);
+    assert_eq!(
+        run.status,
+        Some(0),
+        "{}",
+        &run.all()[..2000.min(run.all().len())]
+    );
+    assert!(run.stdout.contains("\nbig-script-ran\n"));
+    assert!(project.containers().is_empty());
+}

@@ -48,9 +48,6 @@ const DEFAULT_READ_ONLY_PATHS: &[&str] = &[
     "/proc/sysrq-trigger",
 ];
 
-/// Linux limits one command-line argument to 32 pages.
-const MAX_ARGUMENT: usize = 128 * 1024 - 1;
-
 /// Environment variable that marks every process of one script run.
 const TAG_VARIABLE: &str = "HARNESS_RUN_TAG";
 
@@ -445,13 +442,6 @@ impl Machine for Container {
     }
 
     async fn run(&self, script: &str, tag: &str, output: &Output) -> Result<i64, BackendError> {
-        if script.len() > MAX_ARGUMENT {
-            return Err(BackendError::ScriptTooLarge {
-                target: self.system.clone(),
-                size: script.len(),
-                limit: MAX_ARGUMENT,
-            });
-        }
         let mut slot = self.agent.lock().await;
         let mut agent = match slot.take() {
             Some(agent) => agent,

@@ -39,14 +39,6 @@ pub enum BackendError {
         target: String,
         reason: String,
     },
-    #[error(
-        "the script for {target} is {size} bytes, more than the {limit} bytes a command line takes"
-    )]
-    ScriptTooLarge {
-        target: String,
-        size: usize,
-        limit: usize,
-    },
     #[error("cannot use the terminal for a shell: {0}")]
     Terminal(String),
 }

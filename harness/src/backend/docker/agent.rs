@@ -3,8 +3,8 @@
 //! start, tens of milliseconds).
 //!
 //! Protocol: the harness writes `TAG LENGTH\n` and then LENGTH bytes of script; the agent runs
-//! the script with `HARNESS_RUN_TAG=TAG` in a fresh bash whose output goes to the agent's
-//! output, then prints `\n<<<TOKEN TAG STATUS\n`. TOKEN is random per agent, so script output
+//! the script with `HARNESS_RUN_TAG=TAG` in a fresh bash (reading it from a pipe, so no
+//! command-line length limit applies) whose output goes to the agent's output, then prints `\n<<<TOKEN TAG STATUS\n`. TOKEN is random per agent, so script output
 //! cannot fake the end marker.
 
 use std::pin::Pin;
@@ -19,7 +19,7 @@ use crate::backend::Output;
 pub const PROGRAM: &str = r#"while IFS= read -r header; do
   tag=${header%% *}; length=${header##* }
   LC_ALL=C IFS= read -r -N "$length" script || exit 0
-  HARNESS_RUN_TAG=$tag /bin/bash -c "$script" < /dev/null 2>&1
+  HARNESS_RUN_TAG=$tag /bin/bash -s < <(printf '%s' "$script") 2>&1
   printf '\n<<<%s %s %s\n' "$1" "$tag" "$?"
 done"#;
 
