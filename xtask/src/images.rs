@@ -8,12 +8,16 @@ use crate::build;
 
 /// Builds `names` (every recipe when empty) after the release binaries they carry.
 pub async fn build(root: &Path, names: &[String]) -> anyhow::Result<()> {
-    build::release_binaries(root)?;
     let names = if names.is_empty() {
         images::list(root)?
     } else {
         names.to_vec()
     };
+    // A misspelt name should not cost a release build first.
+    for name in &names {
+        images::recipe::load(root, name)?;
+    }
+    build::release_binaries(root)?;
     ensure(root, &names).await?;
     Ok(())
 }
