@@ -218,10 +218,12 @@ async fn from_run_copy_builds_then_caches_then_rebuilds_only_the_changed_layer()
         run_in(&latest, "/usr/local/bin/tool; cat /etc/marker"),
         "two\nbuilt-by-run\n"
     );
-    assert!(
-        image_exists(&first.tag),
-        "the previous image stays tagged by its hash"
-    );
+    // The superseded image and its copy layer are untagged; the system layer stays cached.
+    let first_plan_copy = format!("e2e/{name}:copy-{}", first.hash);
+    assert!(!image_exists(&first.tag), "{} is left", first.tag);
+    assert!(!image_exists(&first_plan_copy), "{first_plan_copy} is left");
+    let plan = images::plan(scratch.root(), &name).unwrap();
+    assert!(image_exists(&plan.layers[0].tag()));
     assert_eq!(build_containers(&name), "");
 }
 

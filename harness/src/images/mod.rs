@@ -87,6 +87,9 @@ pub async fn ensure(
             },
         })?;
     build::tag(docker, name, &id, &plan.latest()).await?;
+    if built.is_some() {
+        prune_superseded(docker, &plan).await?;
+    }
     let image = ImageRef {
         name: name.into(),
         tag: plan.tag(),
@@ -152,33 +155,63 @@ async fn build_missing(
 /// Removes every tag of `e2e/NAME` (final, intermediate and `latest`), newest image first, so
 /// that the images themselves go once untagged; returns how many tags were removed.
 pub async fn remove(docker: &Docker, name: &str) -> Result<usize, ImageError> {
-    let repository = plan::repository(name);
-    let failed = |action: String| {
-        move |source| ImageError::Docker {
-            image: name.into(),
-            action,
-            source,
+    let tags = tags_of(docker, name).await?;
+    for tag in &tags {
+        docker
+            .remove_image(tag, None::<RemoveImageOptions>, None)
+            .await
+            .map_err(|source| ImageError::Docker {
+                image: name.into(),
+                action: format!("remove {tag}"),
+                source,
+            })?;
+    }
+    Ok(tags.len())
+}
+
+/// Untags the finished and `copy:` images of `plan.name` that an earlier build left and the
+/// current plan no longer uses: each new `snapcell` would otherwise keep one more image per
+/// recipe. Best effort: an image a container still uses stays.
+async fn prune_superseded(docker: &Docker, plan: &Plan) -> Result<(), ImageError> {
+    let current: Vec<String> = std::iter::once(plan.tag())
+        .chain(std::iter::once(plan.latest()))
+        .chain(plan.layers.iter().map(plan::Layer::tag))
+        .collect();
+    let repository = plan::repository(&plan.name);
+    for tag in tags_of(docker, &plan.name).await? {
+        let label = &tag[repository.len() + 1..];
+        let superseded = label.starts_with("copy-") || plan::is_hash(label);
+        if superseded && !current.contains(&tag) {
+            let _ = docker
+                .remove_image(&tag, None::<RemoveImageOptions>, None)
+                .await;
         }
-    };
+    }
+    Ok(())
+}
+
+/// Every `e2e/NAME:TAG`, newest image first.
+async fn tags_of(docker: &Docker, name: &str) -> Result<Vec<String>, ImageError> {
+    let repository = plan::repository(name);
     let options = ListImagesOptionsBuilder::default()
         .filters(&HashMap::from([("reference", vec![repository.as_str()])]))
         .build();
-    let mut listed = docker
-        .list_images(Some(options))
-        .await
-        .map_err(failed(format!("list the images of {repository}")))?;
+    let mut listed =
+        docker
+            .list_images(Some(options))
+            .await
+            .map_err(|source| ImageError::Docker {
+                image: name.into(),
+                action: format!("list the images of {repository}"),
+                source,
+            })?;
     listed.sort_by_key(|image| std::cmp::Reverse(image.created));
-    let mut removed = 0;
-    for tag in listed.iter().flat_map(|image| &image.repo_tags) {
-        if tag.starts_with(&format!("{repository}:")) {
-            docker
-                .remove_image(tag, None::<RemoveImageOptions>, None)
-                .await
-                .map_err(failed(format!("remove {tag}")))?;
-            removed += 1;
-        }
-    }
-    Ok(removed)
+    let prefix = format!("{repository}:");
+    Ok(listed
+        .into_iter()
+        .flat_map(|image| image.repo_tags)
+        .filter(|tag| tag.starts_with(&prefix))
+        .collect())
 }
 
 /// The id of the image tagged `reference`, or `None` if there is none.

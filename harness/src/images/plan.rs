@@ -107,6 +107,14 @@ fn stage_tag(recipe: &str, kind: &str, hash: &str) -> String {
     format!("{}:{kind}-{hash}", repository(recipe))
 }
 
+/// Whether `text` has the shape of a stage hash (a finished image's tag).
+pub fn is_hash(text: &str) -> bool {
+    text.len() == HASH_DIGITS
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 /// `e2e/NAME`.
 pub fn repository(name: &str) -> String {
     format!("{REPOSITORY_PREFIX}{name}")
