@@ -8,11 +8,23 @@ use run_support::{Project, docker_backend};
 const TASK: &str = "summary: t\nexecute: |\n  echo \"prepared $(wc -l < /var/tmp/prepared) times\"\n  echo \"run $SPREAD_JOB\" >> /var/tmp/runs\n  echo \"runs so far: $(wc -l < /var/tmp/runs)\"\n";
 
 fn project() -> Project {
+    project_with(1, 1)
+}
+
+/// `tasks` tasks on one system with `workers` workers.
+fn project_with(workers: usize, tasks: usize) -> Project {
     let yaml = format!(
         "project: reuse\npath: /home/reuse\nprepare: echo prepared >> /var/tmp/prepared\nrestore: echo project-restored\n{}suites:\n  s/:\n    summary: s\n",
-        docker_backend(1, "")
+        docker_backend(workers, "")
     );
-    Project::new(&yaml, &[("s/t/task.yaml", TASK)])
+    let files: Vec<(String, &str)> = (0..tasks)
+        .map(|i| (format!("s/t{i}/task.yaml"), TASK))
+        .collect();
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(path, task)| (path.as_str(), *task))
+        .collect();
+    Project::new(&yaml, &files)
 }
 
 fn recorded(project: &Project) -> String {
@@ -132,5 +144,22 @@ fn a_kept_machine_removed_behind_the_harness_is_replaced() {
     assert_ne!(replaced, kept);
     assert!(recorded(&project).contains(&replaced[0]));
     assert_eq!(project.harness(&["-discard"]).status, Some(0));
+    assert!(project.containers().is_empty());
+}
+
+#[test]
+fn restore_reaches_every_kept_machine_of_a_system() {
+    let project = project_with(2, 4);
+    let first = project.harness(&["-reuse"]);
+    assert_eq!(first.status, Some(0), "{}", first.all());
+    assert_eq!(project.containers().len(), 2, "{}", first.all());
+    let restore = project.harness(&["-restore", "-v"]);
+    assert_eq!(restore.status, Some(0), "{}", restore.all());
+    assert_eq!(
+        restore.stdout.matches("\nproject-restored\n").count(),
+        2,
+        "{}",
+        restore.all()
+    );
     assert!(project.containers().is_empty());
 }

@@ -167,7 +167,14 @@ impl<B: Backend> Worker<B> {
     /// environment of its restore scripts; nothing else runs.
     async fn attach_kept(&mut self) {
         let system = self.system_label();
-        let jobs = self.lock().queue.drain_where(|_| true);
+        let first = {
+            let mut state = self.lock();
+            let first = state.queue.next(None);
+            if let Some(first) = &first {
+                state.queue.put_back(first.clone());
+            }
+            first
+        };
         let kept = self
             .shared
             .reuse
@@ -187,7 +194,7 @@ impl<B: Backend> Worker<B> {
                     .push(machine.clone());
                 self.machine = Some(machine);
                 self.prepared = kept.prepared;
-                self.last = jobs.into_iter().next();
+                self.last = first;
             }
             Err(error) => {
                 self.step_failed(Verb::Allocating, &system, &kept.name, &error.to_string())
@@ -873,6 +880,10 @@ impl<B: Backend> Worker<B> {
 
     /// The last worker of a system to leave aborts what nobody will run.
     fn retire(&self) {
+        // -restore runs no jobs: they only lend their environment to restore scripts.
+        if self.shared.options.restore {
+            return;
+        }
         let dropped = {
             let mut state = self.lock();
             state.idle_workers += 1;

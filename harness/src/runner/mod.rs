@@ -175,16 +175,17 @@ pub async fn run<B: Backend>(
     let mut workers = tokio::task::JoinSet::new();
     for run in systems_run.values() {
         let configured = run.system.workers.max(1);
-        // No more workers than jobs; -restore needs one per system.
+        // No more workers than jobs; with -restore, one per kept machine.
         let count = if options.restore {
-            1
+            let kept = shared.reuse.lock().unwrap_or_else(|p| p.into_inner());
+            kept.systems.get(&run.system.label()).map_or(0, Vec::len)
         } else {
             configured.min(run.jobs)
         };
         run.state
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .idle_workers = configured - count;
+            .idle_workers = configured.saturating_sub(count);
         for index in 1..=count {
             workers.spawn(dispatcher::work(
                 shared.clone(),
