@@ -23,6 +23,10 @@ const NO_RUN_FLAGS: &[&str] = &["list", "h", "help", "discard", "gc"];
 /// Flags whose value may come as the next argument, which is then not a selector.
 const VALUE_FLAGS: &[&str] = &["seed", "repeat", "artifacts", "junit"];
 
+/// Flags whose value is a path: made absolute, since the harness runs in `suites/` and the
+/// user means a path from where they are.
+const PATH_FLAGS: &[&str] = &["artifacts", "junit"];
+
 /// Runs the harness with `args`; `Ok(false)` when the harness reported failures.
 pub async fn run(root: &Path, args: &[String]) -> anyhow::Result<bool> {
     if args
@@ -54,20 +58,38 @@ fn flag_name(arg: &str) -> &str {
     }
 }
 
-/// `args` with their selectors rewritten by `from_suites_dir`.
+/// `args` with their selectors rewritten by `from_suites_dir` and their paths made absolute.
 fn harness_args(args: &[String]) -> Vec<OsString> {
-    let mut value_expected = false;
+    let mut value_of: Option<&str> = None;
     args.iter()
         .map(|arg| {
-            let is_value = std::mem::take(&mut value_expected);
-            value_expected = VALUE_FLAGS.contains(&flag_name(arg)) && !arg.contains('=');
-            if is_value || arg.starts_with('-') {
-                arg.into()
-            } else {
-                from_suites_dir(arg)
+            if let Some(flag) = value_of.take() {
+                return if PATH_FLAGS.contains(&flag) {
+                    absolute(arg)
+                } else {
+                    arg.into()
+                };
+            }
+            let flag = flag_name(arg);
+            match arg.split_once('=') {
+                _ if !arg.starts_with('-') => from_suites_dir(arg),
+                Some((name, path)) if PATH_FLAGS.contains(&flag) => {
+                    let mut joined = OsString::from(format!("{name}="));
+                    joined.push(absolute(path));
+                    joined
+                }
+                Some(_) => arg.into(),
+                None => {
+                    value_of = VALUE_FLAGS.contains(&flag).then_some(flag);
+                    arg.into()
+                }
             }
         })
         .collect()
+}
+
+fn absolute(path: &str) -> OsString {
+    std::path::absolute(path).map_or_else(|_| path.into(), Into::into)
 }
 
 /// A selector's `suites/X/` components become `X/`: the suite's name in `suites/spread.yaml`.
@@ -78,4 +100,63 @@ fn from_suites_dir(arg: &str) -> OsString {
         .collect::<Vec<_>>()
         .join(":")
         .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewritten(args: &[&str]) -> Vec<String> {
+        let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        harness_args(&args)
+            .into_iter()
+            .map(|arg| arg.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn suites_dir_selectors_name_the_suite_and_the_rest_passes_through() {
+        assert_eq!(
+            rewritten(&[
+                "-debug",
+                "docker:solus-like:suites/refusal/",
+                "suites/smoke/probe",
+                "-seed",
+                "7"
+            ]),
+            [
+                "-debug",
+                "docker:solus-like:refusal/",
+                "smoke/probe",
+                "-seed",
+                "7"
+            ]
+        );
+        assert_eq!(rewritten(&["-list", "refusal/"]), ["-list", "refusal/"]);
+    }
+
+    #[test]
+    fn report_paths_are_made_absolute_from_where_the_user_is() {
+        let cwd = std::env::current_dir().unwrap();
+        let out = cwd.join("suites/out.xml").display().to_string();
+        assert_eq!(
+            rewritten(&["-junit", "suites/out.xml"]),
+            ["-junit", out.as_str()]
+        );
+        assert_eq!(
+            rewritten(&["--junit=suites/out.xml"]),
+            [format!("--junit={out}")]
+        );
+        assert_eq!(
+            rewritten(&["-artifacts", "/tmp/a"]),
+            ["-artifacts", "/tmp/a"]
+        );
+    }
+
+    #[test]
+    fn flags_are_named_with_one_or_two_dashes_and_values() {
+        assert_eq!(flag_name("-list"), "list");
+        assert_eq!(flag_name("--junit=x"), "junit");
+        assert_eq!(flag_name("docker:debian-12:"), "");
+    }
 }
