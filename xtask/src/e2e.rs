@@ -8,7 +8,7 @@
 
 use std::ffi::OsString;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, ExitStatus};
 
 use anyhow::Context;
 
@@ -39,12 +39,26 @@ pub async fn run(root: &Path, args: &[String]) -> anyhow::Result<bool> {
         build::test_snaps(root)?;
     }
     let harness = build::harness_path(root);
-    let status = Command::new(&harness)
+    let child = Command::new(&harness)
         .args(harness_args(args))
         .current_dir(root.join(SUITES_DIR))
-        .status()
+        .spawn()
         .with_context(|| format!("cannot start {}", harness.display()))?;
-    Ok(status.success())
+    Ok(wait_through_interrupts(child).await?.success())
+}
+
+/// Waits for the harness, surviving Ctrl-C. The terminal sends SIGINT to the whole foreground
+/// group; the harness handles it (first: restore and discard, second: discard now), and the
+/// user's prompt must not come back before it has finished cleaning up.
+async fn wait_through_interrupts(mut child: Child) -> anyhow::Result<ExitStatus> {
+    let wait = tokio::task::spawn_blocking(move || child.wait());
+    tokio::pin!(wait);
+    loop {
+        tokio::select! {
+            status = &mut wait => return Ok(status.context("waiting for the harness")??),
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
 }
 
 /// `-list`, `--list` and `--list=x` all name `list`; other arguments name nothing.
