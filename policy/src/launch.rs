@@ -1,9 +1,9 @@
 //! `snapcell run`: start one app of an installed snap, confined.
 //!
 //! [`run`] resolves everything first, as a plain [`sequence::Confinement`]: the install record,
-//! the app's command from the installed snap.yaml, the compiled seccomp program and the AppArmor
-//! profile, each read only if `trust` finds it and every directory above it root-owned and
-//! writable by root alone; then `command` (command-chain + command + arguments) and
+//! the app's command from the installed snap.yaml, the compiled seccomp program (used only if its
+//! SHA-256 is the one the record holds) and the AppArmor profile, each read only if `trust`
+//! finds it and every directory above it root-owned and writable by root alone; then `command` (command-chain + command + arguments) and
 //! `environment` (the snap variables in a sanitised environment). Only then does `sequence`,
 //! which alone decides the order of privileged setup, permanent drop, no_new_privs,
 //! capabilities, filter and exec, drive the kernel through the [`kernel::Syscalls`] seam.
@@ -28,7 +28,7 @@ use nix::unistd::{Uid, User};
 use crate::profile::security_tag;
 use crate::seccomp::{Program, ProgramError};
 use crate::snap::{self, App, SnapError};
-use crate::store::{InstallRecord, Layout, OptInKind, StoreError, split_app};
+use crate::store::{InstallRecord, Layout, OptInKind, StoreError, program_digest, split_app};
 use command::CommandError;
 use environment::SnapDirs;
 use kernel::{Linux, Syscalls};
@@ -62,6 +62,18 @@ pub enum LaunchError {
         path: PathBuf,
         #[source]
         source: ProgramError,
+    },
+    #[error(
+        "refusing to run {tag} unconfined: its seccomp program {path} is not the one installed: \
+         its SHA-256 is {found}, the install record {record} has {recorded}; \
+         reinstall the snap with `snapcell install`"
+    )]
+    Tampered {
+        tag: String,
+        path: PathBuf,
+        record: PathBuf,
+        recorded: String,
+        found: String,
     },
     #[error("the install record {path} is damaged: {detail}; remove the snap and install it again")]
     Record { path: PathBuf, detail: String },
@@ -101,7 +113,7 @@ pub fn resolve(
     let tag = security_tag(snap_name, app_name);
     let snap_dir = layout.revision_dir(snap_name, &record.revision);
     let app = read_app(&snap_dir, snap_name, app_name, &tag)?;
-    let program = read_policy(layout, &tag)?;
+    let program = read_policy(layout, &record, app_name, &tag)?;
     let real_home = home_of(caller)?;
     let dirs = SnapDirs {
         name: snap_name.to_owned(),
@@ -157,10 +169,34 @@ fn read_app(
     })
 }
 
-/// The compiled seccomp program; the AppArmor profile must be there and trusted too.
-fn read_policy(layout: &Layout, tag: &str) -> Result<Program, LaunchError> {
+/// The compiled seccomp program, exactly as installed (its digest is the record's); the
+/// AppArmor profile must be there and trusted too.
+fn read_policy(
+    layout: &Layout,
+    record: &InstallRecord,
+    app_name: &str,
+    tag: &str,
+) -> Result<Program, LaunchError> {
+    let record_path = layout.record(&record.name);
+    let recorded = record
+        .program_sha256
+        .get(app_name)
+        .ok_or_else(|| LaunchError::Record {
+            path: record_path.clone(),
+            detail: format!("it has no program-sha256 entry for app \"{app_name}\""),
+        })?;
     let program_path = layout.seccomp_program(tag);
     let bytes = trust::read_trusted(&program_path).map_err(untrusted(tag, "seccomp program"))?;
+    let found = program_digest(&bytes);
+    if found != *recorded {
+        return Err(LaunchError::Tampered {
+            tag: tag.to_owned(),
+            path: program_path,
+            record: record_path,
+            recorded: recorded.clone(),
+            found,
+        });
+    }
     let program = Program::from_bytes(&bytes).map_err(|source| LaunchError::Program {
         tag: tag.to_owned(),
         path: program_path,

@@ -25,7 +25,7 @@ use crate::snap::SnapError;
 pub use install::{InstallOptions, install};
 pub use layout::{Layout, StoreLock};
 pub use query::{info_text, installed_meta, list, list_table, read_record, split_app};
-pub use record::{InstallRecord, OptInKind};
+pub use record::{InstallRecord, OptInKind, program_digest};
 pub use remove::remove;
 
 /// Why a store operation failed.

@@ -97,6 +97,25 @@ fn layout_after_install() {
 }
 
 #[test]
+fn the_record_holds_the_sha256_of_each_compiled_program() {
+    let env = Env::new();
+    install_daemon_snap(&env);
+    let digests = env.sh(
+        "cd /var/lib/snapcell/seccomp && sha256sum snap.svc.svc.bin snap.svc.tool.bin \
+         | cut -d' ' -f1",
+    );
+    let (svc, tool) = digests.split_once('\n').expect("two digests");
+    let record = env.read_text("/var/lib/snapcell/snaps/svc.yaml");
+    assert!(
+        record.contains(&format!(
+            "program-sha256:\n  svc: {svc}\n  tool: {}",
+            tool.trim()
+        )),
+        "{record}"
+    );
+}
+
+#[test]
 fn no_opt_in_keeps_the_bare_family() {
     let env = Env::new();
     let dir = env.snap("plain", PLAIN_SNAP);

@@ -12,11 +12,15 @@ use testkit::Sandbox;
 /// A snap with the probe and a shell (`NAME.sh`), installed in a fresh sandbox.
 fn installed(name: &str, opt_in: OptIn) -> Sandbox {
     let sandbox = Sandbox::new().expect("creating a sandbox");
+    install_with_shell(&sandbox, name, opt_in);
+    sandbox
+}
+
+fn install_with_shell(sandbox: &Sandbox, name: &str, opt_in: OptIn) {
     let source = SnapSource::new(name, opt_in, &[(name, "bin/probe"), ("sh", "bin/sh")])
         .with_file(run_support::probe(), "bin/probe")
         .with_file(std::path::Path::new("/bin/dash"), "bin/sh");
-    install(&sandbox, &source);
-    sandbox
+    install(sandbox, &source);
 }
 
 fn shell(sandbox: &Sandbox, snap: &str, script: &str) -> std::process::Output {
@@ -152,10 +156,14 @@ fn the_app_gets_the_snap_environment_and_its_data_directories() {
 }
 
 #[test]
-fn each_snap_has_its_own_private_tmp() {
+fn the_private_tmp_is_the_snaps_and_not_the_hosts() {
     let sandbox = installed("tmpy", OptIn::None);
+    let host_file = tempfile::NamedTempFile::new().expect("a file in the host's /tmp");
     let out = stdout_of(shell(&sandbox, "tmpy", "ls -A /tmp; touch /tmp/from-app"));
-    assert_eq!(out, "", "the app saw the host's /tmp");
+    assert_eq!(
+        out, "",
+        "the app saw the host's /tmp ({host_file:?} is there)"
+    );
     let mut check = sandbox.command("test");
     check.args(["-e", "/tmp/snap-private-tmp/snap.tmpy/tmp/from-app"]);
     assert!(
@@ -165,6 +173,98 @@ fn each_snap_has_its_own_private_tmp() {
     assert!(!std::path::Path::new("/tmp/from-app").exists());
     let again = stdout_of(shell(&sandbox, "tmpy", "ls -A /tmp"));
     assert_eq!(again, "from-app\n", "the snap's /tmp is kept between runs");
+}
+
+/// A shell loop that waits up to 10 s for `path` to exist, then fails if it does not.
+fn wait_for(path: &str) -> String {
+    format!(
+        "i=0; while [ ! -e {path} ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; \
+         test -e {path}"
+    )
+}
+
+#[test]
+fn runs_of_one_snap_share_its_tmp_and_other_snaps_do_not() {
+    let sandbox = installed("one", OptIn::None);
+    install_with_shell(&sandbox, "other", OptIn::None);
+    // Two runs at once, each in a namespace of its own: each waits for the other's file.
+    let mut first = sandbox.command(run_support::snapcell());
+    first.args(["run", "one.sh", "-ec"]).arg(format!(
+        "touch /tmp/first; {}; echo first saw second",
+        wait_for("/tmp/second")
+    ));
+    let first = first
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting the first run");
+    let second = stdout_of(shell(
+        &sandbox,
+        "one",
+        &format!(
+            "{}; touch /tmp/second; echo second saw first",
+            wait_for("/tmp/first")
+        ),
+    ));
+    assert_eq!(second, "second saw first\n");
+    let first = first.wait_with_output().expect("the first run");
+    assert_eq!(stdout_of(first), "first saw second\n");
+
+    assert_eq!(
+        stdout_of(shell(&sandbox, "other", "ls -A /tmp; touch /tmp/others")),
+        "",
+        "another snap sees the first snap's /tmp"
+    );
+    assert_eq!(
+        stdout_of(shell(&sandbox, "one", "ls -A /tmp")),
+        "first\nsecond\n"
+    );
+}
+
+#[test]
+fn host_mounts_reach_the_snap_and_its_own_never_leave() {
+    let sandbox = installed("mounty", OptIn::None);
+    // Shared within the sandbox's namespace only, so that propagation can happen at all.
+    let mut share = sandbox.command("mount");
+    share.args(["--make-rshared", "/"]);
+    stdout(share);
+    let dir = shared_dir();
+    let (ready, late) = (dir.path().join("ready"), dir.path().join("late"));
+    std::fs::create_dir(&late).expect("mkdir late");
+    let marker = late.join("marker");
+    let mut app = sandbox.command(run_support::snapcell());
+    app.args(["run", "mounty.sh", "-ec"]).arg(format!(
+        "touch /tmp/from-app {ready}; {}; cat {marker}",
+        wait_for(&marker.display().to_string()),
+        ready = ready.display(),
+        marker = marker.display()
+    ));
+    let app = app
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting the app");
+    let mut started = sandbox.command("sh");
+    started.args(["-ec", &wait_for(&ready.display().to_string())]);
+    stdout(started);
+    let mut host = sandbox.command("sh");
+    host.args([
+        "-ec",
+        &format!(
+            "test ! -e /tmp/from-app; mount -t tmpfs late {late}; echo arrived > {marker}",
+            late = late.display(),
+            marker = marker.display()
+        ),
+    ]);
+    let host = output(host);
+    let app = app.wait_with_output().expect("the app");
+    assert!(
+        host.status.success(),
+        "the snap's /tmp reached the sandbox's namespace, or mounting failed: {host:?}"
+    );
+    assert_eq!(
+        stdout_of(app),
+        "arrived\n",
+        "a mount made after the app started did not reach it"
+    );
 }
 
 #[test]
@@ -185,6 +285,14 @@ fn the_app_starts_in_the_callers_working_directory() {
         ),
     ]);
     assert_eq!(stdout(from_tmp), "/\n");
+    // The caller in the host's /tmp (not empty: the directory above is there): the app is in
+    // the snap's /tmp, not in the host's one beneath it.
+    let mut in_tmp = sandbox.command("sh");
+    in_tmp.args([
+        "-c",
+        &format!("cd /tmp && {snapcell} run cwd.sh -c 'pwd; ls -A'"),
+    ]);
+    assert_eq!(stdout(in_tmp), "/tmp\n");
 }
 
 fn stdout_of(out: std::process::Output) -> String {
@@ -237,6 +345,7 @@ struct Tampering {
 }
 
 const PROGRAM: &str = "/var/lib/snapcell/seccomp/snap.tamper.tamper.bin";
+const NOT_INSTALLED_ONE: &str = "snap.tamper.tamper.bin is not the one installed: its SHA-256 is ";
 
 #[test]
 fn a_tampered_profile_stops_the_launch() {
@@ -249,17 +358,23 @@ fn a_tampered_profile_stops_the_launch() {
         Tampering {
             name: "truncated mid-instruction",
             script: "truncate -s -3 $P",
-            error: "is unusable: the program is",
+            error: NOT_INSTALLED_ONE,
         },
         Tampering {
             name: "empty",
             script: ": > $P",
-            error: "is unusable: the program is empty",
+            error: NOT_INSTALLED_ONE,
         },
         Tampering {
             name: "cut to half its instructions",
             script: "truncate -s $(( $(stat -c %s $P) / 16 * 8 )) $P",
-            error: "cannot confine the app: cannot load the seccomp filter",
+            error: NOT_INSTALLED_ONE,
+        },
+        Tampering {
+            // `ret ALLOW`: a program the kernel would load, and that allows everything.
+            name: "replaced by a one-instruction allow-all program",
+            script: "printf '\\006\\000\\000\\000\\000\\000\\377\\177' > $P",
+            error: NOT_INSTALLED_ONE,
         },
         Tampering {
             name: "world-writable",
@@ -297,19 +412,71 @@ fn a_tampered_profile_stops_the_launch() {
         let mut tamper = sandbox.command("sh");
         tamper.args(["-ec", case.script]).env("P", PROGRAM);
         stdout(tamper);
-        let refused = run(&sandbox, "tamper", &["ids"]);
-        let stderr = String::from_utf8_lossy(&refused.stderr);
-        assert_eq!(refused.status.code(), Some(1), "{}: {refused:?}", case.name);
-        assert!(refused.stdout.is_empty(), "{}: the app ran", case.name);
+        let stderr = refused_launch(&sandbox, case.name);
         assert!(
             stderr.starts_with("error: refusing to run snap.tamper.tamper unconfined")
-                || stderr.starts_with("error: refusing to run snap \"tamper\" unconfined")
-                || stderr.starts_with("error: cannot confine the app"),
+                || stderr.starts_with("error: refusing to run snap \"tamper\" unconfined"),
             "{}: {stderr}",
             case.name
         );
         assert!(stderr.contains(case.error), "{}: {stderr}", case.name);
     }
+}
+
+/// Runs the tamper snap's app, which must be refused before it runs; returns the error text.
+fn refused_launch(sandbox: &Sandbox, case: &str) -> String {
+    let refused = run(sandbox, "tamper", &["ids"]);
+    assert_eq!(refused.status.code(), Some(1), "{case}: {refused:?}");
+    assert!(refused.stdout.is_empty(), "{case}: the app ran");
+    String::from_utf8(refused.stderr).expect("utf-8")
+}
+
+/// Where the last `ret` before the program's end finishes: cutting there leaves a whole number
+/// of instructions that still ends in a return, as the kernel requires of a filter.
+fn after_last_inner_return(program: &[u8]) -> usize {
+    const BPF_RET: u16 = 0x06;
+    let instructions: Vec<&[u8]> = program.chunks_exact(8).collect();
+    let last = instructions[..instructions.len() - 1]
+        .iter()
+        .rposition(|instruction| {
+            u16::from_ne_bytes([instruction[0], instruction[1]]) & 0x07 == BPF_RET
+        })
+        .expect("a return before the last instruction");
+    (last + 1) * 8
+}
+
+#[test]
+fn a_program_cut_after_a_return_is_refused_by_its_digest() {
+    let sandbox = installed("tamper", OptIn::SystemUsers);
+    let mut read = sandbox.command("cat");
+    read.arg(PROGRAM);
+    let program = output(read).stdout;
+    let cut = after_last_inner_return(&program);
+    assert!(cut < program.len(), "the cut removes instructions");
+    let mut tamper = sandbox.command("sh");
+    tamper.args([
+        "-ec",
+        &format!("sha256sum $P; truncate -s {cut} $P; sha256sum $P"),
+    ]);
+    tamper.env("P", PROGRAM);
+    let digests = stdout(tamper);
+    let [installed, cut_digest] = [0, 1].map(|line| {
+        digests
+            .lines()
+            .nth(line)
+            .and_then(|l| l.split(' ').next())
+            .expect("a digest")
+            .to_owned()
+    });
+    assert_eq!(
+        refused_launch(&sandbox, "cut after a return"),
+        format!(
+            "error: refusing to run snap.tamper.tamper unconfined: its seccomp program {PROGRAM} \
+             is not the one installed: its SHA-256 is {cut_digest}, the install record \
+             /var/lib/snapcell/snaps/tamper.yaml has {installed}; reinstall the snap with \
+             `snapcell install`\n"
+        )
+    );
 }
 
 #[test]

@@ -76,9 +76,9 @@ pub trait Syscalls {
     /// Whether `capability` is in the effective set.
     fn has_capability(&self, capability: Capability) -> bool;
     fn apparmor_enforces(&self) -> bool;
-    /// Joins the snap's mount namespace (made on its first run), whose `/tmp` is the snap's own.
+    /// Moves the process into a new mount namespace whose `/tmp` is the snap's own directory.
     /// Leaves the working directory at `/`.
-    fn enter_snap_namespace(&mut self, snap: &str) -> Result<(), KernelError>;
+    fn enter_private_tmp(&mut self, snap: &str) -> Result<(), KernelError>;
     /// Changes to the caller's working directory, with the current identity's permissions.
     fn restore_working_directory(&mut self, directory: &Path);
     /// Creates `path` and its parents (0755) as the current identity, if missing.
@@ -124,13 +124,13 @@ impl Syscalls for Linux {
         Path::new(APPARMOR_FS).exists()
     }
 
-    fn enter_snap_namespace(&mut self, snap: &str) -> Result<(), KernelError> {
+    fn enter_private_tmp(&mut self, snap: &str) -> Result<(), KernelError> {
         super::namespace::enter(snap)
     }
 
     fn restore_working_directory(&mut self, directory: &Path) {
-        // Where the caller's directory does not exist in the snap's namespace (their own
-        // /tmp, say), the app starts in `/`, where joining the namespace left it.
+        // Where the caller's directory does not exist in the snap's namespace (a directory in
+        // the host's /tmp, say), the app starts in `/`, where entering the namespace left it.
         let _ = std::env::set_current_dir(directory);
     }
 

@@ -15,7 +15,7 @@ use crate::seccomp::Program;
 /// One operation the launcher asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
-    Namespace(String),
+    PrivateTmp(String),
     RestoreWorkingDirectory,
     EnsureDir(PathBuf),
     DropBounding,
@@ -79,8 +79,8 @@ impl Syscalls for Recorder {
         self.scenario.apparmor
     }
 
-    fn enter_snap_namespace(&mut self, snap: &str) -> Result<(), KernelError> {
-        self.record(Op::Namespace(snap.to_owned()))
+    fn enter_private_tmp(&mut self, snap: &str) -> Result<(), KernelError> {
+        self.record(Op::PrivateTmp(snap.to_owned()))
     }
 
     fn restore_working_directory(&mut self, _: &Path) {

@@ -1,13 +1,13 @@
 //! The order of operations, decided here and nowhere else, over any [`Syscalls`]:
 //!
-//! 1. privileged setup: the snap's mount namespace with its private `/tmp` (with
+//! 1. privileged setup: a new mount namespace with the snap's private `/tmp` (with
 //!    CAP_SYS_ADMIN), its system data directories, and, where the capability decision drops the
 //!    id capabilities, their removal from the bounding set (that needs CAP_SETPCAP, which a
 //!    dropping caller is about to lose);
 //! 2. a permanent drop to the caller's real uid/gid when the process is setuid/setgid (no
 //!    setgroups: the caller keeps their supplementary groups), then a check that root cannot be
 //!    regained;
-//! 3. as the caller: back to the caller's working directory (joining the namespace left `/`),
+//! 3. as the caller: back to the caller's working directory (entering the namespace left `/`),
 //!    and the caller's own data directory;
 //! 4. AppArmor's change-on-exec where AppArmor enforces;
 //! 5. no_new_privs when CAP_SYS_ADMIN is missing (or the bounding set could not be trimmed);
@@ -79,7 +79,7 @@ fn confine(kernel: &mut dyn Syscalls, confinement: &Confinement) -> Result<(), S
 
     let own_namespace = ids.euid == 0 && kernel.has_capability(Capability::CAP_SYS_ADMIN);
     if own_namespace {
-        kernel.enter_snap_namespace(&confinement.snap)?;
+        kernel.enter_private_tmp(&confinement.snap)?;
     }
     for dir in &confinement.system_dirs {
         kernel.ensure_dir(dir)?;
@@ -186,7 +186,7 @@ mod tests {
 
     fn setup() -> Vec<Op> {
         vec![
-            Namespace("db".into()),
+            PrivateTmp("db".into()),
             EnsureDir("/var/snap/db/x1".into()),
             EnsureDir("/var/snap/db/common".into()),
         ]
@@ -376,7 +376,7 @@ mod tests {
     #[test]
     fn a_failing_step_stops_everything_after_it() {
         for failing in [
-            Namespace("db".into()),
+            PrivateTmp("db".into()),
             DropBounding,
             SetIds(ALICE, ALICE),
             user_dir(),

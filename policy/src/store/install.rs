@@ -13,7 +13,7 @@ use crate::snap::{self, OptIn, SnapMeta};
 
 use super::files::{ensure_dir, remove_any, replace_symlink, write_atomic};
 use super::layout::Layout;
-use super::record::InstallRecord;
+use super::record::{InstallRecord, program_digest};
 use super::source::Source;
 use super::undo::Undo;
 use super::{StoreError, apparmor};
@@ -78,6 +78,10 @@ pub fn install(
         revision,
         options.snap_id.clone(),
         accounts.as_slice().to_vec(),
+        policies
+            .iter()
+            .map(|policy| (policy.app.clone(), program_digest(&policy.seccomp_program)))
+            .collect(),
     );
     let writer = Writer {
         layout,

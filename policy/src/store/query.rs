@@ -108,7 +108,7 @@ pub fn split_app(command: &str) -> (&str, &str) {
 mod tests {
     use super::*;
     use crate::accounts::Account;
-    use crate::store::OptInKind;
+    use crate::store::{OptInKind, program_digest};
 
     fn record(name: &str, revision: &str, users: &[&str]) -> InstallRecord {
         InstallRecord {
@@ -127,6 +127,7 @@ mod tests {
                     gid: 8,
                 })
                 .collect(),
+            program_sha256: [(name.to_owned(), program_digest(b"program"))].into(),
         }
     }
 

@@ -1,9 +1,12 @@
-//! The install record `var/lib/snapcell/snaps/NAME.yaml`: what was installed and which ids its
-//! users resolved to. Written last by an install, so its presence means "installed".
+//! The install record `var/lib/snapcell/snaps/NAME.yaml`: what was installed, which ids its
+//! users resolved to, and the digest of each app's compiled program. Written last by an install,
+//! so its presence means "installed".
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::accounts::Account;
 use crate::snap::{OptIn, SnapMeta};
@@ -43,6 +46,15 @@ pub struct InstallRecord {
     pub opt_in: OptInKind,
     /// The opt-in users with the ids the compiled programs compare against.
     pub users: Vec<Account>,
+    /// Each app's compiled seccomp program as [`program_digest`] gives it, by app name: the
+    /// launcher runs only the program that was installed, byte for byte.
+    #[serde(default)]
+    pub program_sha256: BTreeMap<String, String>,
+}
+
+/// The SHA-256 of a compiled program's bytes, in lowercase hex.
+pub fn program_digest(program: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(program))
 }
 
 impl InstallRecord {
@@ -51,6 +63,7 @@ impl InstallRecord {
         revision: String,
         snap_id: Option<String>,
         users: Vec<Account>,
+        program_sha256: BTreeMap<String, String>,
     ) -> Self {
         InstallRecord {
             name: meta.name.clone(),
@@ -61,6 +74,7 @@ impl InstallRecord {
             apps: meta.apps.keys().cloned().collect(),
             opt_in: OptInKind::from(&meta.users),
             users,
+            program_sha256,
         }
     }
 
@@ -92,5 +106,28 @@ impl InstallRecord {
             .and_then(|n| n.parse::<u64>().ok())
             .unwrap_or(0);
         format!("x{}", number + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_program_digest_is_the_sha256_of_its_bytes_in_hex() {
+        assert_eq!(
+            program_digest(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn a_record_without_digests_still_reads() {
+        let record: InstallRecord = serde_norway::from_str(
+            "name: a\nversion: '1'\nrevision: x1\nsnap-id: null\nsummary: null\napps: [a]\n\
+             opt-in: none\nusers: []\n",
+        )
+        .expect("an older record");
+        assert!(record.program_sha256.is_empty());
     }
 }

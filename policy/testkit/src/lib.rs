@@ -34,8 +34,6 @@ pub const TMPFS_DIRS: &[&str] = &[
     // useradd writes a lastlog/faillog record at offset uid × record size: without this, a
     // user with id 584788 would grow the machine's /var/log/lastlog by ~170 MB.
     "/var/log",
-    // snapcell run keeps each snap's mount namespace bound here.
-    "/run/snapcell",
 ];
 
 /// The identity a sandboxed command runs as.
