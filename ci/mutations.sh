@@ -21,9 +21,9 @@ root=$PWD
 
 # Which jobs must turn red for each mutation (see docs/VERIFICATION.md for why these).
 declare -A selection=(
-    [a-no-arch-check]="docker:debian-12:suites/privilege-drop/denied/"
-    [b-setuid-any-uid]="docker:debian-12:suites/privilege-drop/denied/"
-    [c-daemon-uid-1]="docker:rhel-like:suites/privilege-drop/drop/"
+    [a-no-arch-check]="docker:debian-12:suites/privilege-drop/denied"
+    [b-setuid-any-uid]="docker:debian-12:suites/privilege-drop/denied"
+    [c-daemon-uid-1]="docker:rhel-like:suites/privilege-drop/drop"
 )
 
 if (($#)); then names=("$@"); else names=(a-no-arch-check b-setuid-any-uid c-daemon-uid-1); fi
