@@ -30,7 +30,13 @@ fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
+        let entries = std::fs::read_dir(&dir).unwrap_or_else(|error| {
+            panic!(
+                "cannot read {}: {error} (the corpus is ../shared/corpus beside the repository)",
+                dir.display()
+            )
+        });
+        for entry in entries {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 pending.push(path);

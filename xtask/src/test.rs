@@ -11,7 +11,7 @@ use crate::build;
 pub async fn run(root: &Path) -> anyhow::Result<bool> {
     crate::images::build(root, &[]).await?;
     let tests = Command::new(build::cargo())
-        .args(["nextest", "run", "--workspace"])
+        .args(["nextest", "run", "--workspace", "--no-fail-fast"])
         .current_dir(root)
         .status()?
         .success();
