@@ -10,9 +10,9 @@
 #   ci/mutations.sh                 # every mutation
 #   ci/mutations.sh c-daemon-uid-1  # one, by patch name
 #
-# The worktree has its own target/ (the images copy target/release/snapcell from the tree they
-# are built for), so the first mutation builds the release binaries from scratch; the others
-# rebuild incrementally. The mutated images are tagged e2e/NAME:latest while a mutation runs:
+# The worktree's target/ (the images copy target/release/snapcell from the tree they are built
+# for) is a link to $MUTATIONS_TARGET_DIR (default /tmp/snapcell-mutations-target), kept between
+# runs so that only the mutated crates are rebuilt. The mutated images are tagged e2e/NAME:latest while a mutation runs:
 # don't run other e2e jobs at the same time. At the end the images of this tree are tagged
 # :latest again.
 set -euo pipefail
@@ -42,6 +42,9 @@ cleanup() {
 }
 trap cleanup EXIT
 git worktree add --quiet --detach "$worktree" HEAD
+target=${MUTATIONS_TARGET_DIR:-/tmp/snapcell-mutations-target}
+mkdir -p "$target"
+ln -s "$target" "$worktree/target"
 
 survived=()
 for name in "${names[@]}"; do
@@ -59,13 +62,13 @@ for name in "${names[@]}"; do
         echo "    SURVIVED: every job passed with the mutation applied"
         survived+=("$name")
     else
-        if ! grep -q '^Failed tasks: [1-9]' "$log"; then
+        if ! grep -qE '(^| )Failed tasks: [1-9]' "$log"; then
             tail -n 40 "$log"
             echo "    the run failed without a failed task: not a verdict on the mutation" >&2
             exit 2
         fi
         echo "    KILLED: the run failed; failed jobs:"
-        sed -n '/^Failed tasks: /,/^[^ ]/p' "$log" | grep '^ ' | sed 's/^ */        /'
+        sed -n '/ Failed tasks: /,/^[^ ]/p' "$log" | sed -n 's/^ *- /        /p'
     fi
     cp "$log" "$root/target/mutation-$name.log" 2>/dev/null || true
 done
