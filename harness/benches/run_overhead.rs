@@ -4,16 +4,17 @@
 //!
 //! `cargo bench -p harness --bench run_overhead` (also part of `cargo xtask bench`).
 
-use std::path::Path;
+#[path = "../tests/run_support/mod.rs"]
+mod run_support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use harness::backend::docker::{self, DockerBackend};
 use harness::backend::{Backend, Machine, MachineRequest};
-use harness::runner::{self, Event, Options, Reporter, signals::Stop};
-use harness::{expand, project};
+use harness::runner::{self, Event, Reporter, signals::Stop};
+use run_support::IMAGE;
 
-const IMAGE: &str = "e2e/debian-12";
 const ALLOCATIONS: u32 = 10;
 
 /// Keeps only what the benchmark needs: the run's failures.
@@ -31,21 +32,13 @@ impl Reporter for Quiet {
 }
 
 fn main() {
+    run_support::ensure_image();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
         let docker = docker::connect().await.expect("Docker must be reachable");
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        harness::images::ensure(
-            &docker,
-            &repo,
-            "debian-12",
-            &harness::images::progress::Silent,
-        )
-        .await
-        .expect("cannot build e2e/debian-12");
         let backend = Arc::new(DockerBackend::new(docker));
         report(backend).await;
     });
@@ -84,23 +77,19 @@ async fn report(backend: Arc<DockerBackend>) {
         reference.as_secs_f64() / small.as_secs_f64()
     );
 
-    let work = "sleep 0.5";
-    let one = run_project(&backend, 12, 1, work).await;
-    let two = run_project(&backend, 12, 2, work).await;
-    println!(
-        "  12 jobs of 0.5 s: 1 worker {}, 2 workers {}; speed-up {:.2}x",
-        secs(one),
-        secs(two),
-        one.as_secs_f64() / two.as_secs_f64()
-    );
-    let one = run_project(&backend, 24, 1, "true").await;
-    let two = run_project(&backend, 24, 2, "true").await;
-    println!(
-        "  24 empty jobs: 1 worker {}, 2 workers {}; speed-up {:.2}x",
-        secs(one),
-        secs(two),
-        one.as_secs_f64() / two.as_secs_f64()
-    );
+    for (what, tasks, execute) in [
+        ("12 jobs of 0.5 s", 12, "sleep 0.5"),
+        ("24 empty jobs", 24, "true"),
+    ] {
+        let one = run_project(&backend, tasks, 1, execute).await;
+        let two = run_project(&backend, tasks, 2, execute).await;
+        println!(
+            "  {what}: 1 worker {}, 2 workers {}; speed-up {:.2}x",
+            secs(one),
+            secs(two),
+            one.as_secs_f64() / two.as_secs_f64()
+        );
+    }
 }
 
 /// Mean time to allocate and to discard one container.
@@ -153,26 +142,20 @@ async fn run_once(
 ) -> Duration {
     let dir = tempfile::tempdir().unwrap();
     let yaml = format!(
-        "project: bench\npath: /home/bench\nbackends:\n  docker:\n    systems:\n      - debian-12:\n          image: {IMAGE}\n          workers: {workers}\nsuites:\n  tasks/:\n    summary: benchmark tasks\n"
+        "project: bench\npath: /home/bench\n{}suites:\n  tasks/:\n    summary: benchmark tasks\n",
+        run_support::docker_backend(workers, "")
     );
-    std::fs::write(dir.path().join("spread.yaml"), yaml).unwrap();
-    for index in 0..tasks {
-        let task = dir.path().join(format!("tasks/t{index:02}"));
-        std::fs::create_dir_all(&task).unwrap();
-        std::fs::write(
-            task.join("task.yaml"),
-            format!("summary: t{index}\nexecute: {execute}\n"),
-        )
-        .unwrap();
-    }
-    let project = Arc::new(project::load(dir.path()).unwrap());
-    let jobs = expand::expand(&project).unwrap();
-    let options = Options {
-        seed: 1,
-        run_id: format!("bench{}", std::process::id()),
-        project_root: dir.path().to_owned(),
-        ..Default::default()
-    };
+    let task_files: Vec<(String, String)> = (0..tasks)
+        .map(|index| {
+            (
+                format!("tasks/t{index:02}/task.yaml"),
+                format!("summary: t{index}\nexecute: {execute}\n"),
+            )
+        })
+        .collect();
+    run_support::write_project(dir.path(), &yaml, &task_files);
+    let (project, jobs, options) =
+        run_support::in_process_run(dir.path(), format!("bench{}", std::process::id()));
     let started = Instant::now();
     let summary = runner::run(
         backend.clone(),

@@ -189,7 +189,7 @@ async fn dropping_a_run_discards_its_machines() {
     use std::sync::Arc;
 
     use harness::backend::docker::{self, DockerBackend};
-    use harness::runner::{self, Event, Options, Reporter, signals::Stop};
+    use harness::runner::{self, Event, Reporter, signals::Stop};
 
     struct Silent;
     impl Reporter for Silent {
@@ -200,15 +200,9 @@ async fn dropping_a_run_discards_its_machines() {
         .await
         .unwrap();
     let root = fixture.path().to_owned();
-    let loaded = Arc::new(harness::project::load(&root).unwrap());
-    let jobs = harness::expand::expand(&loaded).unwrap();
+    let (loaded, jobs, options) =
+        run_support::in_process_run(&root, format!("drop{}", std::process::id()));
     let backend = Arc::new(DockerBackend::new(docker::connect().await.unwrap()));
-    let options = Options {
-        seed: 1,
-        run_id: format!("drop{}", std::process::id()),
-        project_root: root.clone(),
-        ..Default::default()
-    };
     let run = tokio::spawn({
         let backend = backend.clone();
         async move {

@@ -1,6 +1,8 @@
 //! spread's selection rules: the examples of spread's README ("Selecting which tasks to run"),
 //! the outcomes spread's own `tests/manual` project expects, samples and malformed arguments.
 
+mod run_support;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -10,12 +12,7 @@ use harness::select::{SelectError, list};
 /// A project on disk: spread.yaml plus `(relative path, content)` task files.
 fn project(spread_yaml: &str, files: &[(&str, &str)]) -> (tempfile::TempDir, Arc<Project>) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("spread.yaml"), spread_yaml).unwrap();
-    for (path, content) in files {
-        let path = dir.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
-    }
+    run_support::write_project(dir.path(), spread_yaml, files);
     let project = project::load(dir.path()).unwrap_or_else(|error| panic!("{error}"));
     (dir, Arc::new(project))
 }

@@ -1,11 +1,15 @@
-//! Shared by the tests that drive real containers: the test image, throwaway projects, running
-//! the `harness` binary, and proving that no container outlives a test.
+//! Shared by the tests (and the runner benchmark) that drive real containers: the test image,
+//! throwaway projects, running the `harness` binary or the runner in-process, and proving that
+//! no container outlives a test.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Arc;
 
 use harness::backend::docker::{self, DockerBackend};
+use harness::expand::{self, Job};
+use harness::runner::Options;
 
 /// The image every test system uses.
 pub const IMAGE: &str = "e2e/debian-12";
@@ -23,7 +27,7 @@ pub fn ensure_image() {
     runtime().block_on(async {
         let docker = harness::images::connect()
             .await
-            .expect("Docker must be reachable for this test");
+            .expect("Docker must be reachable");
         harness::images::ensure(
             &docker,
             &repo,
@@ -45,12 +49,7 @@ impl Project {
     pub fn new(spread_yaml: &str, files: &[(&str, &str)]) -> Self {
         ensure_image();
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("spread.yaml"), spread_yaml).unwrap();
-        for (path, content) in files {
-            let path = dir.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, content).unwrap();
-        }
+        write_project(dir.path(), spread_yaml, files);
         Project { dir }
     }
 
@@ -90,6 +89,37 @@ impl Drop for Project {
             }
         });
     }
+}
+
+/// Writes `spread.yaml` and `files` (path relative to `root`, content) under `root`.
+pub fn write_project(
+    root: &Path,
+    spread_yaml: &str,
+    files: &[(impl AsRef<Path>, impl AsRef<str>)],
+) {
+    std::fs::write(root.join("spread.yaml"), spread_yaml).unwrap();
+    for (path, content) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content.as_ref()).unwrap();
+    }
+}
+
+/// The loaded project, its jobs and the options (seed 1) for an in-process `runner::run` of the
+/// project at `root`.
+pub fn in_process_run(
+    root: &Path,
+    run_id: String,
+) -> (Arc<harness::project::Project>, Vec<Job>, Options) {
+    let project = Arc::new(harness::project::load(root).unwrap());
+    let jobs = expand::expand(&project).unwrap();
+    let options = Options {
+        seed: 1,
+        run_id,
+        project_root: root.to_owned(),
+        ..Default::default()
+    };
+    (project, jobs, options)
 }
 
 /// Containers whose project label is `root`.
