@@ -35,12 +35,17 @@ impl Source<'_> {
         result.map_err(|message| self.invalid(path, message))
     }
 
-    fn timeout(&self, path: &[&str], raw: Option<String>) -> Result<Option<Duration>, LoadError> {
+    /// The timeout `key` (e.g. `kill-timeout`) of the level at `path`.
+    fn timeout(
+        &self,
+        path: &[&str],
+        key: &str,
+        raw: Option<String>,
+    ) -> Result<Option<Duration>, LoadError> {
         match raw {
             None => Ok(None),
-            Some(text) => {
-                rules::parse_timeout(&text).map_err(|message| self.invalid(path, message))
-            }
+            Some(text) => rules::parse_timeout(&text)
+                .map_err(|message| self.invalid(&[path, &[key]].concat(), message)),
         }
     }
 
@@ -168,8 +173,8 @@ pub fn project(
             raw.restore_each,
             raw.debug_each,
         ]),
-        kill_timeout: src.timeout(&["kill-timeout"], raw.kill_timeout)?,
-        warn_timeout: src.timeout(&["warn-timeout"], raw.warn_timeout)?,
+        kill_timeout: src.timeout(&[], "kill-timeout", raw.kill_timeout)?,
+        warn_timeout: src.timeout(&[], "warn-timeout", raw.warn_timeout)?,
         priority: raw.priority,
         root,
         file: src.file.to_path_buf(),
@@ -236,8 +241,8 @@ fn backend(src: &Source, name: String, raw: RawBackend) -> Result<Backend, LoadE
             raw.restore_each,
             raw.debug_each,
         ]),
-        kill_timeout: src.timeout(&[&path[..], &["kill-timeout"]].concat(), raw.kill_timeout)?,
-        warn_timeout: src.timeout(&[&path[..], &["warn-timeout"]].concat(), raw.warn_timeout)?,
+        kill_timeout: src.timeout(&path, "kill-timeout", raw.kill_timeout)?,
+        warn_timeout: src.timeout(&path, "warn-timeout", raw.warn_timeout)?,
         priority: raw.priority,
         manual: raw.manual,
         allocate,
@@ -249,8 +254,7 @@ fn backend(src: &Source, name: String, raw: RawBackend) -> Result<Backend, LoadE
             memory: raw.memory,
             storage: raw.storage,
             cpu_family: raw.cpu_family,
-            halt_timeout: src
-                .timeout(&[&path[..], &["halt-timeout"]].concat(), raw.halt_timeout)?,
+            halt_timeout: src.timeout(&path, "halt-timeout", raw.halt_timeout)?,
             ..MachineOptions::default()
         },
         systems,
@@ -331,8 +335,8 @@ fn suite(src: &Source, dir: String, raw: RawSuite) -> Result<Suite, LoadError> {
             raw.restore_each,
             raw.debug_each,
         ]),
-        kill_timeout: src.timeout(&[&path[..], &["kill-timeout"]].concat(), raw.kill_timeout)?,
-        warn_timeout: src.timeout(&[&path[..], &["warn-timeout"]].concat(), raw.warn_timeout)?,
+        kill_timeout: src.timeout(&path, "kill-timeout", raw.kill_timeout)?,
+        warn_timeout: src.timeout(&path, "warn-timeout", raw.warn_timeout)?,
         priority: raw.priority,
         manual: raw.manual,
         tasks: Vec::new(),
@@ -371,8 +375,8 @@ pub fn task(src: &Source, suite_dir: &str, dir: PathBuf, raw: RawTask) -> Result
         artifacts: raw.artifacts,
         samples: raw.samples.unwrap_or(0).max(1),
         tags: raw.tags,
-        kill_timeout: src.timeout(&["kill-timeout"], raw.kill_timeout)?,
-        warn_timeout: src.timeout(&["warn-timeout"], raw.warn_timeout)?,
+        kill_timeout: src.timeout(&[], "kill-timeout", raw.kill_timeout)?,
+        warn_timeout: src.timeout(&[], "warn-timeout", raw.warn_timeout)?,
         priority: raw.priority,
         manual: raw.manual,
         name,
