@@ -137,13 +137,21 @@ fn no_opt_in_keeps_the_bare_family() {
     );
 }
 
-#[test]
-fn solus_like_system_refuses_and_leaves_nothing() {
+/// The refusal of the daemon snap's install where `daemon` lacks its user, its group or both;
+/// the install must leave nothing behind.
+fn refused_without_daemon(user: bool, group: bool) -> String {
     let env = Env::new();
-    env.remove_daemon(true, true);
+    env.remove_daemon(user, group);
     let before = env.accounts();
     let dir = env.snap("svc", DAEMON_SNAP);
     let error = env.refused(&["install", dir.to_str().unwrap()]);
+    env.assert_nothing_left(&before);
+    error
+}
+
+#[test]
+fn solus_like_system_refuses_and_leaves_nothing() {
+    let error = refused_without_daemon(true, true);
     assert!(error.contains("snap \"svc\""), "{error}");
     assert!(
         error.contains("the user and the group \"daemon\" are both missing"),
@@ -156,37 +164,26 @@ fn solus_like_system_refuses_and_leaves_nothing() {
         ),
         "{error}"
     );
-    env.assert_nothing_left(&before);
 }
 
 #[test]
 fn group_only_refuses_naming_the_user() {
-    let env = Env::new();
-    env.remove_daemon(true, false);
-    let before = env.accounts();
-    let dir = env.snap("svc", DAEMON_SNAP);
-    let error = env.refused(&["install", dir.to_str().unwrap()]);
+    let error = refused_without_daemon(true, false);
     assert!(
         error.contains("the user \"daemon\" is missing (the group exists)"),
         "{error}"
     );
     assert!(error.contains("useradd --system --gid daemon"), "{error}");
-    env.assert_nothing_left(&before);
 }
 
 #[test]
 fn user_only_refuses_naming_the_group() {
-    let env = Env::new();
-    env.remove_daemon(false, true);
-    let before = env.accounts();
-    let dir = env.snap("svc", DAEMON_SNAP);
-    let error = env.refused(&["install", dir.to_str().unwrap()]);
+    let error = refused_without_daemon(false, true);
     assert!(
         error.contains("the group \"daemon\" is missing (the user exists)"),
         "{error}"
     );
     assert!(error.contains("groupadd --system daemon"), "{error}");
-    env.assert_nothing_left(&before);
 }
 
 #[test]
