@@ -167,42 +167,48 @@ fn snap_scoped_names_need_the_right_snap_id() {
     );
 }
 
+/// The refusal of installing `svc` with `entries` after `existing` (a shell script) made
+/// accounts that clash with them; the install must leave nothing behind.
+fn refused_over(existing: &str, entries: &str) -> String {
+    let env = Env::new();
+    env.sh(existing);
+    let before = env.accounts();
+    let error = install_refused(&env, "svc", entries, &[]);
+    env.assert_nothing_left(&before);
+    error
+}
+
 #[test]
 fn half_present_pair_refuses_before_creating_the_range_user() {
-    let env = Env::new();
-    env.sh("groupadd --system --gid 584788 snap_daemon");
-    let before = env.accounts();
-    let error = install_refused(&env, "svc", "  snap_daemon: shared\n", &[]);
+    let error = refused_over(
+        "groupadd --system --gid 584788 snap_daemon",
+        "  snap_daemon: shared\n",
+    );
     assert!(
         error.starts_with("cannot add user/group \"snap_daemon\": group exists and user does not"),
         "{error}"
     );
-    env.assert_nothing_left(&before);
 }
 
 #[test]
 fn user_without_group_refuses() {
-    let env = Env::new();
-    env.sh("useradd --system --uid 584792 --gid 0 --no-create-home _daemon_");
-    let before = env.accounts();
-    let error = install_refused(&env, "svc", "  _daemon_: shared\n", &[]);
+    let error = refused_over(
+        "useradd --system --uid 584792 --gid 0 --no-create-home _daemon_",
+        "  _daemon_: shared\n",
+    );
     assert!(error.contains("user exists and group does not"), "{error}");
-    env.assert_nothing_left(&before);
 }
 
 #[test]
 fn unexpected_id_refuses() {
-    let env = Env::new();
-    env.sh(
+    let error = refused_over(
         "groupadd --system --gid 4242 _daemon_ && useradd --system --uid 4242 --gid 4242 _daemon_",
+        "  _daemon_: shared\n",
     );
-    let before = env.accounts();
-    let error = install_refused(&env, "svc", "  _daemon_: shared\n", &[]);
     assert!(
         error.contains("found unexpected uid for user \"_daemon_\": 4242 (expected 584792)"),
         "{error}"
     );
-    env.assert_nothing_left(&before);
 }
 
 #[test]
