@@ -117,37 +117,39 @@ fn feature_off_renders_an_opted_in_snap_as_if_the_feature_did_not_exist() {
     }
 }
 
-#[test]
-fn system_users_daemon() {
-    let snap = snap(system_users());
+/// An opted-in snap's policies match the snapshots `seccomp_CASE` and `apparmor_CASE`, the
+/// seccomp source compiles with the accounts `ids` and apparmor_parser accepts the profile.
+fn assert_opted_in_policies(case: &str, users: OptIn, ids: &dyn IdResolver) {
+    let snap = snap(users);
     let seccomp = seccomp_source(&snap, "serve", WITH);
     let apparmor = apparmor_profile(&snap, "serve", WITH);
-    insta::assert_snapshot!("seccomp_system_users_daemon", seccomp);
-    insta::assert_snapshot!("apparmor_system_users_daemon", apparmor);
-    assert_compiles(&seccomp, &Nss);
+    insta::assert_snapshot!(format!("seccomp_{case}"), seccomp);
+    insta::assert_snapshot!(format!("apparmor_{case}"), apparmor);
+    assert_compiles(&seccomp, ids);
     assert_apparmor_parser_accepts(&apparmor);
+}
+
+#[test]
+fn system_users_daemon() {
+    assert_opted_in_policies("system_users_daemon", system_users(), &Nss);
 }
 
 #[test]
 fn system_usernames_underscore_daemon() {
-    let snap = snap(system_usernames("_daemon_", 584792));
-    let seccomp = seccomp_source(&snap, "serve", WITH);
-    let apparmor = apparmor_profile(&snap, "serve", WITH);
-    insta::assert_snapshot!("seccomp_system_usernames_daemon", seccomp);
-    insta::assert_snapshot!("apparmor_system_usernames_daemon", apparmor);
-    assert_compiles(&seccomp, &created("_daemon_", 584792));
-    assert_apparmor_parser_accepts(&apparmor);
+    assert_opted_in_policies(
+        "system_usernames_daemon",
+        system_usernames("_daemon_", 584792),
+        &created("_daemon_", 584792),
+    );
 }
 
 #[test]
 fn system_usernames_snap_daemon() {
-    let snap = snap(system_usernames("snap_daemon", 584788));
-    let seccomp = seccomp_source(&snap, "serve", WITH);
-    let apparmor = apparmor_profile(&snap, "serve", WITH);
-    insta::assert_snapshot!("seccomp_system_usernames_snap_daemon", seccomp);
-    insta::assert_snapshot!("apparmor_system_usernames_snap_daemon", apparmor);
-    assert_compiles(&seccomp, &created("snap_daemon", 584788));
-    assert_apparmor_parser_accepts(&apparmor);
+    assert_opted_in_policies(
+        "system_usernames_snap_daemon",
+        system_usernames("snap_daemon", 584788),
+        &created("snap_daemon", 584788),
+    );
 }
 
 #[test]
