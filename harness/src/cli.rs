@@ -3,6 +3,7 @@
 //!
 //! Library errors become messages here; the exit status is 0 only when everything passed.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -165,8 +166,8 @@ pub async fn execute(args: Args) -> Result<bool> {
         }
     }
     let jobs = select::select(expand::expand(&project)?, &args.selection)?;
-    ensure_images(&backend, &project.root, &jobs).await?;
-    let options = options(&args, &project.root);
+    let pinned_images = ensure_images(&backend, &project.root, &jobs).await?;
+    let options = options(&args, &project.root, pinned_images);
     let mut reporters = vec![console.clone()];
     if let Some(path) = &args.junit {
         reporters.push(Arc::new(Junit::new(path.clone())));
@@ -183,27 +184,34 @@ pub async fn execute(args: Args) -> Result<bool> {
 }
 
 /// Builds the `e2e/NAME` images the selected systems use from the nearest `images/NAME/`
-/// recipe above the project (only what is missing or outdated is built).
-async fn ensure_images(backend: &DockerBackend, root: &Path, jobs: &[expand::Job]) -> Result<()> {
-    let mut names: Vec<&str> = jobs
+/// recipe above the project (only what is missing or outdated is built), and returns the exact
+/// tag of each, keyed by the image name as the systems give it.
+async fn ensure_images(
+    backend: &DockerBackend,
+    root: &Path,
+    jobs: &[expand::Job],
+) -> Result<BTreeMap<String, String>> {
+    let wanted: BTreeSet<&str> = jobs
         .iter()
         .filter_map(|job| job.system.image.as_deref())
-        .filter_map(images::recipe_name)
         .collect();
-    names.sort_unstable();
-    names.dedup();
-    for name in names {
+    let mut pinned = BTreeMap::new();
+    for image in wanted {
+        let Some(name) = images::recipe_name(image) else {
+            continue;
+        };
         let recipe = Path::new("images").join(name).join("recipe.yaml");
         let Some(repo) = root.ancestors().find(|dir| dir.join(&recipe).is_file()) else {
             continue;
         };
         let progress = images::progress::for_stderr();
-        images::ensure(backend.docker(), repo, name, progress.as_ref()).await?;
+        let built = images::ensure(backend.docker(), repo, name, progress.as_ref()).await?;
+        pinned.insert(image.to_owned(), built.tag);
     }
-    Ok(())
+    Ok(pinned)
 }
 
-fn options(args: &Args, root: &Path) -> Options {
+fn options(args: &Args, root: &Path, pinned_images: BTreeMap<String, String>) -> Options {
     let seed = if args.seed != 0 {
         args.seed
     } else {
@@ -228,6 +236,7 @@ fn options(args: &Args, root: &Path) -> Options {
         artifacts: args.artifacts.as_ref().map(|dir| absolute(dir)),
         run_id: format!("{:08x}", random_nonzero() as u32),
         project_root: root.to_owned(),
+        pinned_images,
     }
 }
 

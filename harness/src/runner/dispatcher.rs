@@ -907,7 +907,10 @@ impl<B: Backend> Worker<B> {
 pub(super) fn machine_request(options: &Options, system: &System, index: usize) -> MachineRequest {
     MachineRequest {
         system: system.label(),
-        image: system.image.clone().unwrap_or_else(|| system.name.clone()),
+        image: {
+            let image = system.image.as_ref().unwrap_or(&system.name);
+            options.pinned_images.get(image).unwrap_or(image).clone()
+        },
         run_id: options.run_id.clone(),
         worker: index,
         project: options.project_root.display().to_string(),

@@ -49,6 +49,10 @@ pub struct Options {
     /// Identifies this run's machines (a container label).
     pub run_id: String,
     pub project_root: PathBuf,
+    /// Exact image references for the image names systems give (`e2e/debian-12` →
+    /// `e2e/debian-12:<hash>`), so that a run uses the images built for it even when another
+    /// checkout retags `latest` meanwhile. Names not listed are used as written.
+    pub pinned_images: BTreeMap<String, String>,
 }
 
 /// What happened to every job and slot, in spread's categories.
