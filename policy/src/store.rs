@@ -35,6 +35,13 @@ pub enum StoreError {
     Snap(#[from] SnapError),
     #[error(transparent)]
     Accounts(#[from] AccountsError),
+    /// The shipped `system-usernames` accounts clash with what this system has.
+    #[error("cannot install snap {snap:?}: {source}")]
+    SnapAccounts {
+        snap: String,
+        #[source]
+        source: AccountsError,
+    },
     #[error("the generated seccomp policy of {tag} does not parse (a bug in snapcell): {source}")]
     PolicySource {
         tag: String,

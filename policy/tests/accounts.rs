@@ -185,7 +185,10 @@ fn half_present_pair_refuses_before_creating_the_range_user() {
         "  snap_daemon: shared\n",
     );
     assert!(
-        error.starts_with("cannot add user/group \"snap_daemon\": group exists and user does not"),
+        error.starts_with(
+            "cannot install snap \"svc\": cannot add user/group \"snap_daemon\": group exists and \
+             user does not"
+        ),
         "{error}"
     );
 }

@@ -101,7 +101,14 @@ fn resolve_users(meta: &SnapMeta) -> Result<Users, StoreError> {
     Ok(match &meta.users {
         OptIn::None => Users::Existing(Vec::new()),
         OptIn::SystemUsers(names) => Users::Existing(check_system_users(&meta.name, names, &Nss)?),
-        OptIn::SystemUsernames(users) => Users::ToCreate(plan_system_usernames(users, &Nss)?),
+        OptIn::SystemUsernames(users) => {
+            Users::ToCreate(plan_system_usernames(users, &Nss).map_err(|source| {
+                StoreError::SnapAccounts {
+                    snap: meta.name.clone(),
+                    source,
+                }
+            })?)
+        }
     })
 }
 
