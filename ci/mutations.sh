@@ -12,9 +12,10 @@
 #
 # The worktree's target/ (the images copy target/release/snapcell from the tree they are built
 # for) is a link to $MUTATIONS_TARGET_DIR (default /tmp/snapcell-mutations-target), kept between
-# runs so that only the mutated crates are rebuilt. The mutated images are tagged e2e/NAME:latest while a mutation runs:
-# don't run other e2e jobs at the same time. At the end the images of this tree are tagged
-# :latest again.
+# runs so that only the mutated crates are rebuilt. Each harness run starts its containers from
+# the exact image tag it built, so other e2e runs at the same time are unaffected; the mutated
+# images do take over e2e/NAME:latest while a mutation runs, so at the end the images of this
+# tree are tagged :latest again (for anyone using the images by hand).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
