@@ -61,6 +61,11 @@ fn on_terminal(project: &Project, args: &[&str], keys: &str, expected: &[&str]) 
     }
     wait_for("Successful tasks:");
     let status = child.wait().unwrap();
+    // The summary goes on after its first line: read what the terminal still holds until the
+    // reader sees the harness's end of the terminal close.
+    while let Ok(bytes) = received.recv_timeout(Duration::from_secs(5)) {
+        seen.push_str(&String::from_utf8_lossy(&bytes));
+    }
     (status.success(), seen)
 }
 

@@ -70,12 +70,13 @@ pub fn probe() -> &'static Path {
     })
 }
 
-/// A directory for test files that the sandbox and the apps see (the apps' /tmp is private,
-/// so not under /tmp), root-owned and traversable by everyone.
+/// A directory for test files that the sandbox and the apps see, root-owned and traversable
+/// by everyone. It is in /var/tmp because the apps' /tmp is private: the checkout itself (and
+/// so CARGO_TARGET_TMPDIR) may well be under the host's /tmp.
 pub fn shared_dir() -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
-        .prefix("run-test-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .prefix("snapcell-run-test-")
+        .tempdir_in("/var/tmp")
         .expect("creating a test directory");
     chmod(dir.path(), 0o755);
     dir
