@@ -17,7 +17,7 @@ use crate::report::{Fanout, junit::Junit, progress::Console};
 use crate::runner::reuse::ReuseRecords;
 use crate::runner::signals::Stop;
 use crate::runner::{self, Event, Options, Reporter};
-use crate::{expand, images, project, select};
+use crate::{env, expand, images, project, select};
 
 /// Run spread tasks on Docker containers.
 ///
@@ -165,6 +165,7 @@ pub async fn execute(args: Args) -> Result<bool> {
             );
         }
     }
+    let project = Arc::new(env::expand_project_fields(&project)?);
     let jobs = select::select(expand::expand(&project)?, &args.selection)?;
     let pinned_images = ensure_images(&backend, &project.root, &jobs).await?;
     let options = options(&args, &project.root, pinned_images);

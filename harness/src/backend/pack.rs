@@ -1,19 +1,35 @@
 //! The project content sent to every machine: a tar of what `include`/`exclude` select,
-//! with every entry placed under the project's `path`.
+//! with every entry placed under the project's `path`, its name first passed through the
+//! `rename` expressions (see `transform`).
 //!
 //! Exclude patterns follow tar's `--exclude` (what spread passes them to): unanchored shell
 //! globs where `*` also matches `/`, matched against every trailing run of path components;
 //! an excluded directory takes its contents with it. `.spread-reuse.*` is always excluded.
+//! As with tar, excludes match the names before renaming.
 
-use std::path::{Path, PathBuf};
+mod transform;
+
+use std::path::{Component, Path, PathBuf};
 
 use glob::{MatchOptions, Pattern};
+
+use transform::Transform;
 
 /// The project could not be packed.
 #[derive(Debug, thiserror::Error)]
 pub enum PackError {
     #[error("invalid exclude pattern {pattern:?} in spread.yaml: {reason}")]
     Pattern { pattern: String, reason: String },
+    #[error("invalid rename expression {expression:?} in spread.yaml: {reason}")]
+    Rename { expression: String, reason: String },
+    #[error(
+        "rename expression {expression:?} in spread.yaml turns {name:?} into {renamed:?}, which is not a relative path inside the project; fix the expression"
+    )]
+    Renamed {
+        expression: String,
+        name: String,
+        renamed: String,
+    },
     #[error("cannot pack {path} for sending: {reason}")]
     Io { path: PathBuf, reason: String },
 }
@@ -24,7 +40,19 @@ pub fn pack(
     remote_path: &str,
     include: &[String],
     exclude: &[String],
+    rename: &[String],
 ) -> Result<Vec<u8>, PackError> {
+    let renames = rename
+        .iter()
+        .map(|expression| {
+            Transform::parse(expression)
+                .map(|transform| (expression.clone(), transform))
+                .map_err(|reason| PackError::Rename {
+                    expression: expression.clone(),
+                    reason,
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let excludes = exclude
         .iter()
         .map(String::as_str)
@@ -41,6 +69,7 @@ pub fn pack(
         root,
         prefix,
         excludes,
+        renames,
         builder: tar::Builder::new(Vec::new()),
     };
     packer.directory_chain()?;
@@ -59,6 +88,8 @@ struct Packer<'a> {
     root: &'a Path,
     prefix: PathBuf,
     excludes: Vec<Pattern>,
+    /// Each expression with its source text, for errors.
+    renames: Vec<(String, Transform)>,
     builder: tar::Builder<Vec<u8>>,
 }
 
@@ -85,7 +116,7 @@ impl Packer<'_> {
         }
         let local = self.root.join(relative);
         let metadata = std::fs::symlink_metadata(&local).map_err(|e| io_error(&local, e))?;
-        let target = self.prefix.join(relative);
+        let target = self.prefix.join(self.renamed(relative)?);
         if metadata.is_dir() {
             self.builder
                 .append_dir(&target, &local)
@@ -106,6 +137,28 @@ impl Packer<'_> {
                 .append_path_with_name(&local, &target)
                 .map_err(|e| io_error(&local, e))
         }
+    }
+
+    /// `relative` after every rename expression in turn, as tar applies them.
+    fn renamed(&self, relative: &Path) -> Result<PathBuf, PackError> {
+        let original = relative.to_string_lossy();
+        let mut name = original.clone().into_owned();
+        for (expression, transform) in &self.renames {
+            let renamed = transform.apply(&name);
+            let inside = !renamed.is_empty()
+                && Path::new(&renamed)
+                    .components()
+                    .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+            if !inside {
+                return Err(PackError::Renamed {
+                    expression: expression.clone(),
+                    name: original.into_owned(),
+                    renamed,
+                });
+            }
+            name = renamed;
+        }
+        Ok(PathBuf::from(name))
     }
 
     fn is_excluded(&self, relative: &Path) -> bool {
@@ -186,6 +239,7 @@ mod tests {
             "/home/test",
             &[],
             &[".git".into(), "*.o".into(), "c".into()],
+            &[],
         )
         .unwrap();
         assert_eq!(
@@ -204,14 +258,98 @@ mod tests {
     #[test]
     fn include_limits_what_is_sent() {
         let dir = project();
-        let archive = pack(dir.path(), "/p", &["b".into()], &[]).unwrap();
+        let archive = pack(dir.path(), "/p", &["b".into()], &[], &[]).unwrap();
         assert_eq!(names(&archive), ["p", "p/b", "p/b/c", "p/b/c/d"]);
     }
 
     #[test]
     fn a_missing_include_names_the_path() {
         let dir = project();
-        let error = pack(dir.path(), "/p", &["nope".into()], &[]).unwrap_err();
+        let error = pack(dir.path(), "/p", &["nope".into()], &[], &[]).unwrap_err();
         assert!(error.to_string().contains("nope"), "{error}");
+    }
+
+    #[test]
+    fn renames_apply_to_every_name_under_path_after_excludes() {
+        let dir = project();
+        let archive = pack(
+            dir.path(),
+            "/p",
+            &[],
+            &["a/x.o".into(), ".git".into()],
+            &["s,^,v1/,S".into(), r"s/\.c$/.cc/".into()],
+        )
+        .unwrap();
+        assert_eq!(
+            names(&archive),
+            [
+                "p",
+                "p/v1/a",
+                "p/v1/a/keep.cc",
+                "p/v1/b",
+                "p/v1/b/c",
+                "p/v1/b/c/d",
+                "p/v1/spread.yaml"
+            ]
+        );
+    }
+
+    #[test]
+    fn renamed_content_lands_where_path_and_the_new_name_say() {
+        let dir = project();
+        let archive = pack(
+            dir.path(),
+            "/p",
+            &["b".into()],
+            &[],
+            &["s,^b,moved,".into()],
+        )
+        .unwrap();
+        let target = tempfile::tempdir().unwrap();
+        tar::Archive::new(archive.as_slice())
+            .unpack(target.path())
+            .unwrap();
+        let moved = target.path().join("p/moved/c/d");
+        assert_eq!(std::fs::read_to_string(moved).unwrap(), "b/c/d");
+        assert!(!target.path().join("p/b").exists());
+    }
+
+    #[test]
+    fn corpus_repack_project_sends_its_content_under_the_delta_prefix() {
+        let root =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/spread/tests/repack");
+        let loaded = crate::project::load_file(&root.join("spread.yaml")).unwrap();
+        let project = crate::env::expand_project_fields(&loaded).unwrap();
+        assert_eq!(project.rename, ["s,^,spread-08dbc8b/,S"]);
+        let archive = pack(
+            &project.root,
+            &project.path,
+            &project.include,
+            &project.exclude,
+            &project.rename,
+        )
+        .unwrap();
+        let names = names(&archive);
+        assert!(
+            names.contains(&"home/test/spread-08dbc8b/spread.yaml".to_owned()),
+            "{names:?}"
+        );
+        assert!(
+            !names.contains(&"home/test/spread.yaml".to_owned()),
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    fn bad_rename_expressions_are_refused_with_the_expression() {
+        let dir = project();
+        for (expression, why) in [
+            ("s,^,x", "not terminated"),
+            ("s,^.*,../,", "not a relative path"),
+        ] {
+            let error = pack(dir.path(), "/p", &[], &[], &[expression.into()]).unwrap_err();
+            let text = error.to_string();
+            assert!(text.contains(expression) && text.contains(why), "{text}");
+        }
     }
 }

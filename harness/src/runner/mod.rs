@@ -129,6 +129,7 @@ pub async fn run<B: Backend>(
         &project.path,
         &project.include,
         &project.exclude,
+        &project.rename,
     )?);
     let reuse = if options.reuse || options.restore {
         ReuseRecords::load(&project.root)?
