@@ -2,9 +2,10 @@
 //!
 //! [`run`] resolves everything first, as a plain [`sequence::Confinement`]: the install record,
 //! the app's command from the installed snap.yaml, the compiled seccomp program (used only if its
-//! SHA-256 is the one the record holds) and the AppArmor profile, each read only if `trust`
-//! finds it and every directory above it root-owned and writable by root alone; then `command` (command-chain + command + arguments) and
-//! `environment` (the snap variables in a sanitised environment). Only then does `sequence`,
+//! SHA-256 is the one the record holds) and the AppArmor profile, each used only if one
+//! [`trust::Trust`] finds it and every directory above it root-owned and writable by root
+//! alone; then `command` (command-chain + command + arguments) and `environment` (the snap
+//! variables in a sanitised environment). Only then does `sequence`,
 //! which alone decides the order of privileged setup, permanent drop, no_new_privs,
 //! capabilities, filter and exec, drive the kernel through the [`kernel::Syscalls`] seam.
 //!
@@ -33,7 +34,7 @@ use command::CommandError;
 use environment::SnapDirs;
 use kernel::{Linux, Syscalls};
 use sequence::{Confinement, SequenceError};
-use trust::TrustError;
+use trust::{Trust, TrustError};
 
 /// Why an app was not started.
 #[derive(Debug, thiserror::Error)]
@@ -109,11 +110,12 @@ pub fn resolve(
     inherited: impl IntoIterator<Item = (OsString, OsString)>,
 ) -> Result<Confinement, LaunchError> {
     let (snap_name, app_name) = split_app(spec);
-    let record = read_record(layout, snap_name)?;
+    let mut trust = Trust::new();
+    let record = read_record(&mut trust, layout, snap_name)?;
     let tag = security_tag(snap_name, app_name);
     let snap_dir = layout.revision_dir(snap_name, &record.revision);
-    let app = read_app(&snap_dir, snap_name, app_name, &tag)?;
-    let program = read_policy(layout, &record, app_name, &tag)?;
+    let app = read_app(&mut trust, &snap_dir, snap_name, app_name, &tag)?;
+    let program = read_policy(&mut trust, layout, &record, app_name, &tag)?;
     let real_home = home_of(caller)?;
     let dirs = SnapDirs {
         name: snap_name.to_owned(),
@@ -147,13 +149,16 @@ fn untrusted(tag: &str, what: &'static str) -> impl FnOnce(TrustError) -> Launch
 
 /// The app's entry in the installed revision's snap.yaml.
 fn read_app(
+    trust: &mut Trust,
     snap_dir: &Path,
     snap_name: &str,
     app_name: &str,
     tag: &str,
 ) -> Result<App, LaunchError> {
     let snap_yaml = snap_dir.join("meta/snap.yaml");
-    let bytes = trust::read_trusted(&snap_yaml).map_err(untrusted(tag, "snap.yaml"))?;
+    let bytes = trust
+        .read(&snap_yaml)
+        .map_err(untrusted(tag, "snap.yaml"))?;
     let mut meta = snap::parse(
         &String::from_utf8_lossy(&bytes),
         &snap_yaml.display().to_string(),
@@ -170,8 +175,10 @@ fn read_app(
 }
 
 /// The compiled seccomp program, exactly as installed (its digest is the record's); the
-/// AppArmor profile must be there and trusted too.
+/// AppArmor profile must be there and trusted too (it is only judged, not read: AppArmor
+/// loaded it at install).
 fn read_policy(
+    trust: &mut Trust,
     layout: &Layout,
     record: &InstallRecord,
     app_name: &str,
@@ -186,7 +193,9 @@ fn read_policy(
             detail: format!("it has no program-sha256 entry for app \"{app_name}\""),
         })?;
     let program_path = layout.seccomp_program(tag);
-    let bytes = trust::read_trusted(&program_path).map_err(untrusted(tag, "seccomp program"))?;
+    let bytes = trust
+        .read(&program_path)
+        .map_err(untrusted(tag, "seccomp program"))?;
     let found = program_digest(&bytes);
     if found != *recorded {
         return Err(LaunchError::Tampered {
@@ -202,13 +211,18 @@ fn read_policy(
         path: program_path,
         source,
     })?;
-    trust::read_trusted(&layout.apparmor_profile(tag))
+    trust
+        .check(&layout.apparmor_profile(tag))
         .map_err(untrusted(tag, "AppArmor profile"))?;
     Ok(program)
 }
 
 /// The install record, read only from a trusted file.
-fn read_record(layout: &Layout, snap_name: &str) -> Result<InstallRecord, LaunchError> {
+fn read_record(
+    trust: &mut Trust,
+    layout: &Layout,
+    snap_name: &str,
+) -> Result<InstallRecord, LaunchError> {
     let not_installed = || StoreError::NotInstalled {
         name: snap_name.to_owned(),
     };
@@ -216,7 +230,7 @@ fn read_record(layout: &Layout, snap_name: &str) -> Result<InstallRecord, Launch
         return Err(not_installed().into());
     }
     let path = layout.record(snap_name);
-    let bytes = match trust::read_trusted(&path) {
+    let bytes = match trust.read(&path) {
         Ok(bytes) => bytes,
         Err(TrustError::Missing { .. }) => return Err(not_installed().into()),
         Err(source) => {

@@ -1,9 +1,17 @@
 //! Whether a state file may be trusted to confine an app: the file and every directory above it
 //! must be root-owned and writable by no one but root. A setuid launcher reads these files as
 //! root, so anything a user could have written or swapped in is refused rather than obeyed.
+//!
+//! One [`Trust`] serves a whole launch: the files it reads share most of their directories, and
+//! each directory is judged once. A file is located first (an `O_PATH` descriptor, symlinks
+//! resolved) and judged through that descriptor; where it really is comes from the descriptor too
+//! (`/proc/self/fd`), and its bytes are read through it. So the bytes used are the bytes judged, at
+//! the place judged, with one path walk per file.
 
+use std::collections::HashSet;
 use std::fs::{File, Metadata};
 use std::io::Read;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -32,9 +40,88 @@ pub enum TrustError {
     NotAFile { path: PathBuf },
 }
 
-/// Reads `path` after checking it and every directory above it (symlinks resolved).
-pub fn read_trusted(path: &Path) -> Result<Vec<u8>, TrustError> {
-    let io_error = |source: std::io::Error| match source.kind() {
+/// The directories judged trustworthy so far in this launch.
+#[derive(Debug, Default)]
+pub struct Trust {
+    trusted_dirs: HashSet<PathBuf>,
+}
+
+impl Trust {
+    pub fn new() -> Trust {
+        Trust::default()
+    }
+
+    /// Reads `path` if it and every directory above it are trusted.
+    pub fn read(&mut self, path: &Path) -> Result<Vec<u8>, TrustError> {
+        let (location, metadata) = self.judge(path)?;
+        // Reopened through the judged descriptor: the same inode, now known to be a regular file
+        // (a device or FIFO is never opened for reading by a setuid launcher).
+        let mut file = File::options()
+            .read(true)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(location.proc_path())
+            .map_err(|source| io_error(path, source))?;
+        let mut contents = Vec::with_capacity(metadata.len().try_into().unwrap_or(0));
+        file.read_to_end(&mut contents)
+            .map_err(|source| io_error(path, source))?;
+        Ok(contents)
+    }
+
+    /// Judges `path` as [`Trust::read`] does, without reading it.
+    pub fn check(&mut self, path: &Path) -> Result<(), TrustError> {
+        self.judge(path).map(drop)
+    }
+
+    /// Locates `path` (O_PATH: nothing is opened for I/O), then judges the file and every
+    /// directory above where it really is.
+    fn judge(&mut self, path: &Path) -> Result<(Location, Metadata), TrustError> {
+        let location = File::options()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
+            .open(path)
+            .map(Location)
+            .map_err(|source| io_error(path, source))?;
+        let metadata = location
+            .0
+            .metadata()
+            .map_err(|source| io_error(path, source))?;
+        let resolved =
+            std::fs::read_link(location.proc_path()).map_err(|source| io_error(path, source))?;
+        if !metadata.is_file() {
+            return Err(TrustError::NotAFile { path: resolved });
+        }
+        check_owner_and_mode(&resolved, &metadata)?;
+        for directory in resolved.ancestors().skip(1) {
+            self.check_directory(directory)?;
+        }
+        Ok((location, metadata))
+    }
+
+    fn check_directory(&mut self, directory: &Path) -> Result<(), TrustError> {
+        if self.trusted_dirs.contains(directory) {
+            return Ok(());
+        }
+        let metadata = directory
+            .symlink_metadata()
+            .map_err(|source| io_error(directory, source))?;
+        check_owner_and_mode(directory, &metadata)?;
+        self.trusted_dirs.insert(directory.to_path_buf());
+        Ok(())
+    }
+}
+
+/// An `O_PATH` descriptor of a file being judged.
+struct Location(File);
+
+impl Location {
+    /// The name under which the kernel reaches exactly this descriptor's file.
+    fn proc_path(&self) -> String {
+        format!("/proc/self/fd/{}", self.0.as_raw_fd())
+    }
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> TrustError {
+    match source.kind() {
         std::io::ErrorKind::NotFound => TrustError::Missing {
             path: path.to_path_buf(),
         },
@@ -42,29 +129,7 @@ pub fn read_trusted(path: &Path) -> Result<Vec<u8>, TrustError> {
             path: path.to_path_buf(),
             source,
         },
-    };
-    let resolved = path.canonicalize().map_err(io_error)?;
-    for directory in resolved.ancestors().skip(1) {
-        let metadata = directory.metadata().map_err(|source| TrustError::Io {
-            path: directory.to_path_buf(),
-            source,
-        })?;
-        check_owner_and_mode(directory, &metadata)?;
     }
-    // O_NOFOLLOW: the name was resolved above; a symlink swapped in since is refused.
-    let mut file = File::options()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(&resolved)
-        .map_err(io_error)?;
-    let metadata = file.metadata().map_err(io_error)?;
-    if !metadata.is_file() {
-        return Err(TrustError::NotAFile { path: resolved });
-    }
-    check_owner_and_mode(&resolved, &metadata)?;
-    let mut contents = Vec::with_capacity(metadata.len().try_into().unwrap_or(0));
-    file.read_to_end(&mut contents).map_err(io_error)?;
-    Ok(contents)
 }
 
 fn check_owner_and_mode(path: &Path, metadata: &Metadata) -> Result<(), TrustError> {
@@ -121,13 +186,13 @@ mod tests {
     fn a_root_owned_file_in_root_owned_directories_is_read() {
         let dir = trusted_dir();
         let path = write(dir.path(), "profile", 0o644);
-        assert_eq!(read_trusted(&path).expect("trusted"), b"contents");
+        assert_eq!(Trust::new().read(&path).expect("trusted"), b"contents");
     }
 
     #[test]
     fn a_missing_file_is_refused() {
         let dir = trusted_dir();
-        let error = read_trusted(&dir.path().join("absent")).unwrap_err();
+        let error = Trust::new().read(&dir.path().join("absent")).unwrap_err();
         assert!(matches!(error, TrustError::Missing { .. }), "{error}");
     }
 
@@ -135,7 +200,7 @@ mod tests {
     fn a_world_writable_file_is_refused() {
         let dir = trusted_dir();
         let path = write(dir.path(), "profile", 0o646);
-        let error = read_trusted(&path).unwrap_err();
+        let error = Trust::new().read(&path).unwrap_err();
         assert_eq!(
             error.to_string(),
             format!("{} has mode 0646: it is writable by others", path.display())
@@ -147,7 +212,7 @@ mod tests {
         let dir = trusted_dir();
         let path = write(dir.path(), "profile", 0o664);
         std::os::unix::fs::chown(&path, None, Some(1)).expect("chgrp");
-        let error = read_trusted(&path).unwrap_err();
+        let error = Trust::new().read(&path).unwrap_err();
         assert!(
             matches!(
                 error,
@@ -165,7 +230,7 @@ mod tests {
         let dir = trusted_dir();
         let path = write(dir.path(), "profile", 0o644);
         std::os::unix::fs::chown(&path, Some(1), None).expect("chown");
-        let error = read_trusted(&path).unwrap_err();
+        let error = Trust::new().read(&path).unwrap_err();
         assert!(
             matches!(error, TrustError::NotRootOwned { uid: 1, .. }),
             "{error}"
@@ -179,7 +244,7 @@ mod tests {
         std::fs::create_dir(&sub).expect("mkdir");
         let path = write(&sub, "profile", 0o644);
         std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o757)).expect("chmod");
-        let error = read_trusted(&path).unwrap_err();
+        let error = Trust::new().read(&path).unwrap_err();
         assert!(
             matches!(&error, TrustError::Writable { path, .. } if *path == sub),
             "{error}"
@@ -191,7 +256,7 @@ mod tests {
         let dir = trusted_dir();
         let path = write(dir.path(), "profile", 0o644);
         std::os::unix::fs::chown(dir.path(), Some(1), None).expect("chown");
-        let error = read_trusted(&path).unwrap_err();
+        let error = Trust::new().read(&path).unwrap_err();
         assert!(matches!(error, TrustError::NotRootOwned { .. }), "{error}");
     }
 
@@ -202,7 +267,33 @@ mod tests {
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(&target, &link).expect("symlink");
         assert!(matches!(
-            read_trusted(&link).unwrap_err(),
+            Trust::new().read(&link).unwrap_err(),
+            TrustError::Writable { .. }
+        ));
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_being_opened() {
+        let dir = trusted_dir();
+        let fifo = dir.path().join("profile");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644))
+            .expect("mkfifo");
+        // Opening a FIFO for reading would block until a writer came: judging must not.
+        let error = Trust::new().read(&fifo).unwrap_err();
+        assert!(matches!(error, TrustError::NotAFile { .. }), "{error}");
+    }
+
+    #[test]
+    fn one_trust_judges_files_that_share_directories() {
+        let dir = trusted_dir();
+        let first = write(dir.path(), "first", 0o644);
+        let second = write(dir.path(), "second", 0o600);
+        let mut trust = Trust::new();
+        assert_eq!(trust.read(&first).expect("first"), b"contents");
+        trust.check(&second).expect("second");
+        let untrusted = write(dir.path(), "third", 0o666);
+        assert!(matches!(
+            trust.check(&untrusted).unwrap_err(),
             TrustError::Writable { .. }
         ));
     }
@@ -211,6 +302,6 @@ mod tests {
     fn anything_under_tmp_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = write(dir.path(), "profile", 0o644);
-        assert!(read_trusted(&path).is_err());
+        assert!(Trust::new().read(&path).is_err());
     }
 }
