@@ -1,6 +1,6 @@
 //! `snapcell run` against the kernel, as root in a sandbox: the capability decision for a snap
-//! without an opt-in, x32 refusal, the snap environment and private /tmp, exit status and
-//! signals passing through, and a tampered profile stopping the launch.
+//! without an opt-in, x32 refusal, the snap environment and private /tmp, exit status, signals
+//! and signal dispositions passing through, and a tampered profile stopping the launch.
 
 mod run_support;
 
@@ -312,6 +312,39 @@ fn exit_status_and_signals_pass_through() {
         &["-c", "echo \"$0|$1\"", "zero", "one two"],
     );
     assert_eq!(stdout_of(args), "zero|one two\n");
+}
+
+/// The app's ignored-signal mask, with `snapcell` started by a shell that ran `setup` first.
+fn ignored_signals(sandbox: &Sandbox, setup: &str) -> u64 {
+    let mut caller = sandbox.command("/bin/sh");
+    caller.args([
+        "-c",
+        &format!(
+            "{setup} exec {} run dispositions.sh -c 'grep SigIgn /proc/self/status'",
+            run_support::snapcell().display()
+        ),
+    ]);
+    let text = stdout(caller);
+    let hex = text
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("{text:?}"));
+    u64::from_str_radix(hex, 16).expect("a hex mask")
+}
+
+#[test]
+fn the_app_inherits_the_callers_signal_dispositions() {
+    let sandbox = installed("dispositions", OptIn::None);
+    let sigpipe = 1u64 << (nix::sys::signal::Signal::SIGPIPE as i32 - 1);
+    let sighup = 1u64 << (nix::sys::signal::Signal::SIGHUP as i32 - 1);
+    // SIGPIPE at its default stays at its default: a launcher runtime that ignored it would
+    // hand the ignored signal on through exec, and `app | head` would never end the app.
+    assert_eq!(ignored_signals(&sandbox, "") & (sigpipe | sighup), 0);
+    // What the caller ignores (as nohup, or systemd's IgnoreSIGPIPE, do) stays ignored.
+    assert_eq!(
+        ignored_signals(&sandbox, "trap '' PIPE HUP;") & (sigpipe | sighup),
+        sigpipe | sighup
+    );
 }
 
 #[test]

@@ -3,10 +3,18 @@
 //!
 //! Invoked through a `/snap/bin` symlink (argv[0] not `snapcell`), it means
 //! `snapcell run <argv0's file name> ARGS...`.
+//!
+//! `main` is the C entry point, without Rust's runtime setup (`#![no_main]`). That setup sets
+//! SIGPIPE to ignored, and an ignored signal survives exec: every app would start with SIGPIPE
+//! ignored where the caller had it at its default (`yes | head` would never end `yes`). Without
+//! it the app gets exactly the signal dispositions its caller gave. It also skips the setup's
+//! stack-guard probe (a read of /proc/self/maps), which every launch would pay.
+#![no_main]
 
 use std::ffi::OsString;
+use std::io::Write;
+use std::os::raw::{c_char, c_int};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -73,7 +81,21 @@ struct DebugArgs {
     without_system_users: bool,
 }
 
-fn main() -> ExitCode {
+/// Exit status of a command that failed, as printed by `error: ...`.
+const FAILURE: c_int = 1;
+/// Exit status after a panic, as Rust's own runtime would give.
+const PANICKED: c_int = 101;
+
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
+    // std reads the arguments itself (glibc hands them to its init hook); the runtime that
+    // would flush stdout at exit is not there, so that happens here.
+    let status = std::panic::catch_unwind(cli).unwrap_or(PANICKED);
+    let _ = std::io::stdout().flush();
+    status
+}
+
+fn cli() -> c_int {
     let argv: Vec<OsString> = std::env::args_os().collect();
     let result = match invoked_as_app(&argv) {
         Some(app) => run(&app, argv[1..].to_vec()),
@@ -82,12 +104,12 @@ fn main() -> ExitCode {
             Err(err) if !err.use_stderr() => err.exit(),
             Err(err) => {
                 let _ = err.print();
-                return ExitCode::FAILURE;
+                return FAILURE;
             }
         },
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(err) => {
             // Library errors carry their causes in their own text; `{err}` alone avoids repeats.
             let text = err.to_string();
@@ -95,7 +117,7 @@ fn main() -> ExitCode {
                 "error: {}",
                 text.split_whitespace().collect::<Vec<_>>().join(" ")
             );
-            ExitCode::FAILURE
+            FAILURE
         }
     }
 }
