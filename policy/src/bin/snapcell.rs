@@ -11,6 +11,13 @@
 //! stack-guard probe (a read of /proc/self/maps), which every launch would pay.
 #![no_main]
 
+// The unwinder (panics, backtraces) from libgcc's static archive rather than libgcc_s.so:
+// linked here, ahead of std, it satisfies std's references, so the shared library is never
+// needed (`--as-needed`) and never loaded. One library fewer in a setuid-root process, and no
+// loading, relocating and CPU probing (libgcc_s's constructor) on every launch.
+#[link(name = "gcc_eh", kind = "static")]
+unsafe extern "C" {}
+
 use std::ffi::OsString;
 use std::io::Write;
 use std::os::raw::{c_char, c_int};
