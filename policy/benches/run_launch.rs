@@ -6,6 +6,8 @@
 //! no_new_privs).
 //!
 //! A floor comes first: `snapcell --version`, the cost of exec'ing the launcher binary at all.
+//! Then the largest single step of a launch on its own: the kernel accepting each installed
+//! seccomp program (seccomp(2) timed in a forked child).
 //!
 //! Reported per path: the median and 90th percentile of each, the added median time and the
 //! ratio, all from one run. Plain `harness = false`: each sample is a whole process.
@@ -19,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use policy::seccomp::Program;
 use run_support::{OptIn, SnapSource, chmod, id_of, install, shared_dir};
 use testkit::{Identity, Sandbox};
 
@@ -118,6 +121,14 @@ fn main() {
         std::thread::available_parallelism().map_or(0, usize::from)
     );
     let times = measure(&sandbox, &paths);
+    for snap in ["bench", "benchopt"] {
+        let program = installed_program(&sandbox, snap);
+        println!(
+            "  seccomp(2) of {snap}.true's program alone ({} instructions, timed in a forked child): {}",
+            program.len(),
+            Figures::of(&load_times(&program))
+        );
+    }
     for ((direct, launched), (direct_times, launched_times)) in paths.iter().zip(&times) {
         let (d, l) = (Figures::of(direct_times), Figures::of(launched_times));
         println!("  {}: {d}", direct.label);
@@ -194,6 +205,45 @@ fn time(sandbox: &Sandbox, launch: &Launch) -> Duration {
     let took = started.elapsed();
     assert!(status.success(), "{}: {status}", launch.label);
     took
+}
+
+/// The program `snapcell install` stored for `SNAP.true`, read inside the sandbox.
+fn installed_program(sandbox: &Sandbox, snap: &str) -> Program {
+    let mut cat = sandbox.command("cat");
+    cat.arg(format!("/var/lib/snapcell/seccomp/snap.{snap}.true.bin"));
+    let bytes = run_support::output(cat).stdout;
+    Program::from_bytes(&bytes).expect("an installed program")
+}
+
+/// How long the kernel takes to accept `program` (convert, JIT-compile, cache), measured in a
+/// forked child around the one system call, once per sample.
+fn load_times(program: &Program) -> Vec<Duration> {
+    (0..SAMPLES).map(|_| load_once(program)).collect()
+}
+
+fn load_once(program: &Program) -> Duration {
+    let (reader, writer) = nix::unistd::pipe().expect("pipe");
+    // SAFETY: the child only loads the filter, reads the clock, writes to a pipe and _exits.
+    match unsafe { nix::unistd::fork() }.expect("fork") {
+        nix::unistd::ForkResult::Child => {
+            let started = Instant::now();
+            let loaded = policy::seccomp::load(program).is_ok();
+            let nanos = started.elapsed().as_nanos() as u64;
+            let report = if loaded { nanos } else { u64::MAX };
+            let _ = nix::unistd::write(&writer, &report.to_ne_bytes());
+            // SAFETY: _exit is async-signal-safe and skips the parent's atexit state.
+            unsafe { nix::libc::_exit(0) }
+        }
+        nix::unistd::ForkResult::Parent { child } => {
+            drop(writer);
+            let mut report = [0u8; 8];
+            nix::unistd::read(&reader, &mut report).expect("the child's report");
+            nix::sys::wait::waitpid(child, None).expect("waitpid");
+            let nanos = u64::from_ne_bytes(report);
+            assert_ne!(nanos, u64::MAX, "the kernel refused the program");
+            Duration::from_nanos(nanos)
+        }
+    }
 }
 
 fn ms(duration: Duration) -> String {
