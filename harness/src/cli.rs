@@ -17,6 +17,7 @@ use crate::report::{Fanout, junit::Junit, progress::Console};
 use crate::runner::reuse::ReuseRecords;
 use crate::runner::signals::Stop;
 use crate::runner::{self, Event, Options, Reporter};
+use crate::script::HostEvaluator;
 use crate::{env, expand, images, project, select};
 
 /// Run spread tasks on Docker containers.
@@ -165,10 +166,13 @@ pub async fn execute(args: Args) -> Result<bool> {
             );
         }
     }
-    let project = Arc::new(env::expand_project_fields(&project)?);
+    // The host commands these keys need run here, before anything is created; -list above
+    // does not need the keys, so it runs none (unlike spread's, see docs/SPREAD-FORMAT.md).
+    let host = Arc::new(HostEvaluator::default());
+    let project = Arc::new(env::expand_project_fields(&project, &host)?);
     let jobs = select::select(expand::expand(&project)?, &args.selection)?;
     let pinned_images = ensure_images(&backend, &project.root, &jobs).await?;
-    let options = options(&args, &project.root, pinned_images);
+    let options = options(&args, &project.root, pinned_images, host);
     let mut reporters = vec![console.clone()];
     if let Some(path) = &args.junit {
         reporters.push(Arc::new(Junit::new(path.clone())));
@@ -212,7 +216,12 @@ async fn ensure_images(
     Ok(pinned)
 }
 
-fn options(args: &Args, root: &Path, pinned_images: BTreeMap<String, String>) -> Options {
+fn options(
+    args: &Args,
+    root: &Path,
+    pinned_images: BTreeMap<String, String>,
+    host: Arc<HostEvaluator>,
+) -> Options {
     let seed = if args.seed != 0 {
         args.seed
     } else {
@@ -238,6 +247,7 @@ fn options(args: &Args, root: &Path, pinned_images: BTreeMap<String, String>) ->
         run_id: format!("{:08x}", random_nonzero() as u32),
         project_root: root.to_owned(),
         pinned_images,
+        host,
     }
 }
 

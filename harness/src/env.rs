@@ -4,14 +4,14 @@
 //! Values stay unevaluated here: `$VAR` and `$(HOST:...)` are resolved where a script runs.
 //! The exception is the project keys used on the host (`path`, `include`, `exclude`,
 //! `rename`): `expand_project_fields` expands their `$VAR`/`${VAR}` from the project
-//! environment, as spread does before packing.
+//! environment and runs the `$(HOST:...)` commands they need, as spread does before packing.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
 
 use crate::project::Project;
+use crate::script::{HostError, HostEvaluator, Piece, host_pieces};
 
 /// `$NAME` or `${NAME}`, the references spread expands on the host.
 static VARIABLE_REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
@@ -106,108 +106,154 @@ pub enum ExpandError {
         name: String,
     },
     #[error(
-        "spread.yaml key {key}: {value:?} needs command substitution through {source_key}, which this runner does not evaluate on the host; give {source_key} a plain value"
+        "spread.yaml key {key}: {value:?} needs command substitution through {source_key}, which only a test system could run; give {source_key} a plain value, or $(HOST:...) to run the command on this machine"
     )]
     Command {
         key: String,
         value: String,
         source_key: String,
     },
+    #[error("spread.yaml key {key}: {value:?} needs a host command that failed: {error}")]
+    Host {
+        key: String,
+        value: String,
+        error: Box<HostError>,
+    },
 }
 
-/// A copy of `project` with `$VAR`/`${VAR}` in `path`, `include`, `exclude` and `rename`
-/// replaced by the project environment's plain values (spread's evaluation order: a value sees
-/// only variables defined before it, unknown ones being empty). A reference to an undefined
-/// variable, or to one whose value needs `$(...)`, is refused.
-pub fn expand_project_fields(project: &Project) -> Result<Project, ExpandError> {
-    let values = plain_values(&project.environment);
-    let expand_list = |key: &str, list: &[String]| -> Result<Vec<String>, ExpandError> {
-        list.iter().map(|item| expand(&values, key, item)).collect()
-    };
+/// A copy of `project` with `path`, `include`, `exclude` and `rename` as spread sends them:
+/// `$VAR`/`${VAR}` replaced by the project environment's values and each `$(HOST:cmd)` by the
+/// output of `cmd` run with bash on this machine through `host` (unquoted, trailing newlines
+/// removed). Only the variables these keys refer to are evaluated, each in spread's order (a
+/// value sees only variables defined before it, unknown ones being empty). A reference to an
+/// undefined variable, or to one needing a `$(...)` that is not `$(HOST:...)`, is refused, and
+/// so is a failing host command.
+pub fn expand_project_fields(
+    project: &Project,
+    host: &HostEvaluator,
+) -> Result<Project, ExpandError> {
+    let mut values = HostValues::new(&project.environment, host);
     Ok(Project {
-        path: expand(&values, "path", &project.path)?,
-        include: expand_list("include", &project.include)?,
-        exclude: expand_list("exclude", &project.exclude)?,
-        rename: expand_list("rename", &project.rename)?,
+        path: values.field("path", &project.path)?,
+        include: values.fields("include", &project.include)?,
+        exclude: values.fields("exclude", &project.exclude)?,
+        rename: values.fields("rename", &project.rename)?,
         ..project.clone()
     })
 }
 
-/// A project variable's value as evaluated on the host.
-enum HostValue {
-    Plain(String),
-    /// Needs `$(...)`, directly or through the named variable.
-    NeedsCommand(String),
+/// The project variables as the host sees them, each evaluated when first referenced (so a
+/// run does not depend on host commands that the keys it expands never use).
+struct HostValues<'a> {
+    /// Plain variables in definition order; `VAR/variant` keys name nothing on the host.
+    entries: Vec<(&'a str, &'a str)>,
+    /// The value of each entry once evaluated.
+    evaluated: Vec<Option<String>>,
+    host: &'a HostEvaluator,
 }
 
-fn plain_values(environment: &Environment) -> HashMap<&str, HostValue> {
-    let mut values: HashMap<&str, HostValue> = HashMap::new();
-    for (key, value) in environment.entries() {
-        if key.contains('/') {
-            continue;
+/// The project key being expanded, which every error names.
+#[derive(Clone, Copy)]
+struct Field<'f> {
+    key: &'f str,
+    value: &'f str,
+}
+
+/// What a value being expanded may refer to.
+#[derive(Clone, Copy)]
+enum Scope {
+    /// A project key: every variable; an undefined one is an error.
+    Field,
+    /// The variable at this index: those defined before it; an unknown one is empty.
+    Variable(usize),
+}
+
+impl<'a> HostValues<'a> {
+    fn new(environment: &'a Environment, host: &'a HostEvaluator) -> Self {
+        let entries: Vec<_> = environment
+            .entries()
+            .iter()
+            .filter(|(key, _)| !key.contains('/'))
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+            .collect();
+        Self {
+            evaluated: vec![None; entries.len()],
+            entries,
+            host,
         }
-        let evaluated = if value.contains("$(") {
-            HostValue::NeedsCommand(key.clone())
-        } else {
-            let mut needs_command = None;
-            let text = VARIABLE_REFERENCE.replace_all(value, |refs: &Captures| {
-                match values.get(referenced_name(refs)) {
-                    Some(HostValue::Plain(text)) => text.clone(),
-                    Some(HostValue::NeedsCommand(source)) => {
-                        needs_command.get_or_insert_with(|| source.clone());
-                        String::new()
-                    }
-                    None => String::new(),
-                }
-            });
-            match needs_command {
-                Some(source) => HostValue::NeedsCommand(source),
-                None => HostValue::Plain(text.into_owned()),
-            }
+    }
+
+    fn fields(&mut self, key: &str, values: &[String]) -> Result<Vec<String>, ExpandError> {
+        values.iter().map(|value| self.field(key, value)).collect()
+    }
+
+    fn field(&mut self, key: &str, value: &str) -> Result<String, ExpandError> {
+        self.substitute(Field { key, value }, Scope::Field)
+    }
+
+    /// The value `scope` names, with its `$(HOST:...)` run and its references replaced in one
+    /// pass: neither a command's text nor its output is expanded again.
+    fn substitute(&mut self, field: Field, scope: Scope) -> Result<String, ExpandError> {
+        let (owner, value, visible) = match scope {
+            Scope::Field => (field.key, field.value, self.entries.len()),
+            Scope::Variable(index) => (self.entries[index].0, self.entries[index].1, index),
         };
-        values.insert(key, evaluated);
-    }
-    values
-}
-
-fn expand(
-    values: &HashMap<&str, HostValue>,
-    key: &str,
-    value: &str,
-) -> Result<String, ExpandError> {
-    if value.contains("$(") {
-        return Err(ExpandError::Command {
-            key: key.to_owned(),
-            value: value.to_owned(),
-            source_key: key.to_owned(),
-        });
-    }
-    let mut failure = None;
-    let text = VARIABLE_REFERENCE.replace_all(value, |refs: &Captures| {
-        let name = referenced_name(refs);
-        match values.get(name) {
-            Some(HostValue::Plain(text)) => text.clone(),
-            Some(HostValue::NeedsCommand(source)) => {
-                failure.get_or_insert_with(|| ExpandError::Command {
-                    key: key.to_owned(),
-                    value: value.to_owned(),
-                    source_key: source.clone(),
+        let host_failed = |error| ExpandError::Host {
+            key: field.key.to_owned(),
+            value: field.value.to_owned(),
+            error: Box::new(error),
+        };
+        let mut text = String::new();
+        for piece in host_pieces(owner, value).map_err(host_failed)? {
+            let literal = match piece {
+                Piece::Host(command) => {
+                    text.push_str(&self.host.output(owner, command).map_err(host_failed)?);
+                    continue;
+                }
+                Piece::Text(literal) => literal,
+            };
+            if literal.contains("$(") {
+                return Err(ExpandError::Command {
+                    key: field.key.to_owned(),
+                    value: field.value.to_owned(),
+                    source_key: owner.to_owned(),
                 });
-                String::new()
             }
-            None => {
-                failure.get_or_insert_with(|| ExpandError::Undefined {
-                    key: key.to_owned(),
-                    value: value.to_owned(),
-                    name: name.to_owned(),
-                });
-                String::new()
+            let mut last = 0;
+            for refs in VARIABLE_REFERENCE.captures_iter(literal) {
+                let whole = refs.get(0).expect("group 0 always matches");
+                text.push_str(&literal[last..whole.start()]);
+                last = whole.end();
+                let name = referenced_name(&refs);
+                match self.entries[..visible]
+                    .iter()
+                    .rposition(|(key, _)| *key == name)
+                {
+                    Some(index) => text.push_str(&self.variable(field, index)?),
+                    None if matches!(scope, Scope::Field) => {
+                        return Err(ExpandError::Undefined {
+                            key: field.key.to_owned(),
+                            value: field.value.to_owned(),
+                            name: name.to_owned(),
+                        });
+                    }
+                    None => {}
+                }
             }
+            text.push_str(&literal[last..]);
         }
-    });
-    match failure {
-        Some(error) => Err(error),
-        None => Ok(text.into_owned()),
+        Ok(text)
+    }
+
+    /// The evaluated value of entry `index`; it refers only to earlier entries, so this
+    /// recursion ends.
+    fn variable(&mut self, field: Field, index: usize) -> Result<String, ExpandError> {
+        if let Some(text) = &self.evaluated[index] {
+            return Ok(text.clone());
+        }
+        let text = self.substitute(field, Scope::Variable(index))?;
+        self.evaluated[index] = Some(text.clone());
+        Ok(text)
     }
 }
 
@@ -231,7 +277,8 @@ mod tests {
     }
 
     fn expanded(pairs: &[(&str, &str)], value: &str) -> Result<String, ExpandError> {
-        expand(&plain_values(&environment(pairs)), "rename", value)
+        let environment = environment(pairs);
+        HostValues::new(&environment, &HostEvaluator::default()).field("rename", value)
     }
 
     #[test]
@@ -258,14 +305,49 @@ mod tests {
     }
 
     #[test]
-    fn command_substitution_is_refused_naming_the_key_that_needs_it() {
-        let pairs = [("CMD", "$(HOST:echo x)"), ("USES", "a-$CMD")];
+    fn host_commands_give_their_output_unquoted_and_unexpanded() {
+        let pairs = [
+            ("PROJECT_ONLY", "v1"),
+            // $PROJECT_ONLY inside the command is bash's on the host, not the project's.
+            (
+                "DIR",
+                "$(HOST:echo \"<$PROJECT_ONLY>\"; printf '$PROJECT_ONLY\\n\\n')",
+            ),
+            ("USES", "$PROJECT_ONLY-$DIR"),
+        ];
+        assert_eq!(expanded(&pairs, "$USES").unwrap(), "v1-<>\n$PROJECT_ONLY");
+        assert_eq!(
+            expanded(&pairs, "s,^,$(HOST:echo pre)/,").unwrap(),
+            "s,^,pre/,"
+        );
+    }
+
+    #[test]
+    fn only_the_variables_referred_to_are_evaluated() {
+        let pairs = [("BROKEN", "$(HOST:exit 1)"), ("FINE", "ok")];
+        assert_eq!(expanded(&pairs, "$FINE").unwrap(), "ok");
+    }
+
+    #[test]
+    fn a_failing_host_command_is_refused_naming_key_variable_and_command() {
+        let pairs = [
+            ("BROKEN", "$(HOST:echo no such cache >&2; exit 4)"),
+            ("USES", "x/$BROKEN"),
+        ];
+        let error = expanded(&pairs, "s,^,$USES,").unwrap_err();
+        assert!(matches!(&error, ExpandError::Host { error, .. } if error.variable == "BROKEN"));
+        insta::assert_snapshot!(error, @r#"spread.yaml key rename: "s,^,$USES," needs a host command that failed: cannot evaluate $(HOST:...) in BROKEN, command `echo no such cache >&2; exit 4`: bash ended with exit status: 4, stderr: no such cache"#);
+    }
+
+    #[test]
+    fn command_substitution_for_the_test_system_is_refused_naming_the_key_that_needs_it() {
+        let pairs = [("CMD", "$(date)"), ("USES", "a-$CMD")];
         let text = expanded(&pairs, "$USES").unwrap_err().to_string();
         assert!(
             text.contains("rename") && text.contains("through CMD"),
             "{text}"
         );
-        let text = expanded(&[], "$(HOST:true)").unwrap_err().to_string();
+        let text = expanded(&[], "$(true)").unwrap_err().to_string();
         assert!(text.contains("through rename"), "{text}");
     }
 }

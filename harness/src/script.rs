@@ -173,25 +173,82 @@ fn quote_literal(value: &str) -> String {
     quoted
 }
 
-/// A `$(HOST:...)` command failed on this machine.
+/// A `$(HOST:...)` in the value of `variable` could not be evaluated on this machine.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot evaluate $(HOST:{command}) for {variable}: {reason}")]
+#[error("cannot evaluate $(HOST:...) in {variable}, command `{command}`: {failure}")]
 pub struct HostError {
     pub variable: String,
     pub command: String,
-    pub reason: String,
+    pub failure: HostFailure,
 }
 
-/// Evaluates `$(HOST:cmd)` in environment values with bash on this machine, once per distinct
-/// command per run (suites repeat the same commands in thousands of jobs).
+/// Why a `$(HOST:...)` command gave no output.
+#[derive(Debug, thiserror::Error)]
+pub enum HostFailure {
+    #[error("the command has no closing parenthesis")]
+    Unclosed,
+    #[error("cannot run /bin/bash: {0}")]
+    Spawn(std::io::Error),
+    #[error("bash ended with {status}{}", stderr_note(.stderr))]
+    Exited {
+        status: std::process::ExitStatus,
+        stderr: String,
+    },
+}
+
+/// Standard error on one line, as spread shows it (lines joined by `; `).
+fn stderr_note(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!(", stderr: {}", lines.join("; "))
+    }
+}
+
+/// A piece of an environment value: text as written, or the command of a `$(HOST:...)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece<'a> {
+    Text(&'a str),
+    Host(&'a str),
+}
+
+/// Cuts `value` (of `variable`, for errors) at its `$(HOST:...)` commands, so that callers
+/// can treat the text between them their own way (quoted for scripts, `$VAR`-expanded for the
+/// project keys used on the host) without ever looking inside a command.
+pub fn host_pieces<'a>(variable: &str, value: &'a str) -> Result<Vec<Piece<'a>>, HostError> {
+    let mut pieces = Vec::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("$(HOST:") {
+        if start > 0 {
+            pieces.push(Piece::Text(&rest[..start]));
+        }
+        let after = &rest[start + "$(HOST:".len()..];
+        let end = closing_paren(after).ok_or_else(|| HostError {
+            variable: variable.to_owned(),
+            command: after.to_owned(),
+            failure: HostFailure::Unclosed,
+        })?;
+        pieces.push(Piece::Host(&after[..end]));
+        rest = &after[end + 1..];
+    }
+    if !rest.is_empty() {
+        pieces.push(Piece::Text(rest));
+    }
+    Ok(pieces)
+}
+
+/// Evaluates `$(HOST:cmd)` with bash on this machine, once per distinct command per run
+/// (suites repeat the same commands in thousands of jobs, and the project keys used on the
+/// host must see the same output as the scripts, as in spread).
 #[derive(Debug, Default)]
 pub struct HostEvaluator {
     cache: Mutex<HashMap<String, String>>,
 }
 
 impl HostEvaluator {
-    /// Returns `env` with every `$(HOST:...)` replaced by the command's trimmed output, quoted
-    /// so that the test system does not evaluate it again.
+    /// Returns `env` with every `$(HOST:...)` replaced by the command's output, quoted so that
+    /// the test system does not evaluate it again.
     pub fn evaluate(&self, env: &[(String, String)]) -> Result<Vec<(String, String)>, HostError> {
         env.iter()
             .map(|(key, value)| Ok((key.clone(), self.evaluate_value(key, value)?)))
@@ -200,24 +257,20 @@ impl HostEvaluator {
 
     fn evaluate_value(&self, variable: &str, value: &str) -> Result<String, HostError> {
         let mut result = String::new();
-        let mut rest = value;
-        while let Some(start) = rest.find("$(HOST:") {
-            result.push_str(&rest[..start]);
-            let after = &rest[start + "$(HOST:".len()..];
-            let end = closing_paren(after).ok_or_else(|| HostError {
-                variable: variable.to_owned(),
-                command: after.to_owned(),
-                reason: "missing closing parenthesis".into(),
-            })?;
-            let output = self.run(variable, &after[..end])?;
-            result.push_str(&quote_literal(&output));
-            rest = &after[end + 1..];
+        for piece in host_pieces(variable, value)? {
+            match piece {
+                Piece::Text(text) => result.push_str(text),
+                Piece::Host(command) => {
+                    result.push_str(&quote_literal(&self.output(variable, command)?));
+                }
+            }
         }
-        result.push_str(rest);
         Ok(result)
     }
 
-    fn run(&self, variable: &str, command: &str) -> Result<String, HostError> {
+    /// The standard output of `command` (found in the value of `variable`) without its
+    /// trailing newlines, spread's rule; run at most once per run.
+    pub fn output(&self, variable: &str, command: &str) -> Result<String, HostError> {
         let mut cache = self
             .cache
             .lock()
@@ -225,21 +278,25 @@ impl HostEvaluator {
         if let Some(output) = cache.get(command) {
             return Ok(output.clone());
         }
-        let failure = |reason: String| HostError {
+        let failure = |failure: HostFailure| HostError {
             variable: variable.to_owned(),
             command: command.to_owned(),
-            reason,
+            failure,
         };
         let output = Command::new("/bin/bash")
             .arg("-c")
             .arg(command)
             .output()
-            .map_err(|e| failure(e.to_string()))?;
+            .map_err(|e| failure(HostFailure::Spawn(e)))?;
         if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
-            return Err(failure(format!("{} ({stderr})", output.status)));
+            return Err(failure(HostFailure::Exited {
+                status: output.status,
+                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            }));
         }
-        let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        let text = String::from_utf8_lossy(&output.stdout)
+            .trim_end_matches('\n')
+            .to_owned();
         cache.insert(command.to_owned(), text.clone());
         Ok(text)
     }
@@ -373,13 +430,45 @@ mod tests {
                 "x-$(HOST: echo '$HOME' \"$((1+2))\")-y".to_string(),
             ),
             ("B".to_string(), "plain".to_string()),
+            // Only trailing newlines go, as in spread.
+            ("C".to_string(), "$(HOST:printf ' c \\n\\n')".to_string()),
         ];
         let evaluated = evaluator.evaluate(&env).unwrap();
         assert_eq!(evaluated[0].1, "x-\\$HOME 3-y");
         assert_eq!(evaluated[1].1, "plain");
+        assert_eq!(evaluated[2].1, " c ");
+        let counter = tempfile::NamedTempFile::new().unwrap();
+        let counting = format!("echo x >> {0}; wc -l < {0}", counter.path().display());
+        assert_eq!(evaluator.output("D", &counting).unwrap(), "1");
+        assert_eq!(evaluator.output("E", &counting).unwrap(), "1");
+    }
+
+    #[test]
+    fn a_failing_host_command_names_the_variable_the_command_and_its_stderr() {
+        let evaluator = HostEvaluator::default();
         let error = evaluator
-            .evaluate(&[("C".into(), "$(HOST:exit 3)".into())])
+            .evaluate(&[(
+                "C".into(),
+                "$(HOST:echo one >&2; echo two >&2; exit 3)".into(),
+            )])
             .unwrap_err();
-        assert!(error.to_string().contains("for C"), "{error}");
+        insta::assert_snapshot!(error, @"cannot evaluate $(HOST:...) in C, command `echo one >&2; echo two >&2; exit 3`: bash ended with exit status: 3, stderr: one; two");
+        let error = evaluator
+            .evaluate(&[("D".into(), "a $(HOST:echo (x)".into())])
+            .unwrap_err();
+        insta::assert_snapshot!(error, @"cannot evaluate $(HOST:...) in D, command `echo (x)`: the command has no closing parenthesis");
+    }
+
+    #[test]
+    fn host_pieces_leave_commands_whole() {
+        assert_eq!(
+            host_pieces("V", "a$B-$(HOST:echo $(date) $X)c").unwrap(),
+            [
+                Piece::Text("a$B-"),
+                Piece::Host("echo $(date) $X"),
+                Piece::Text("c")
+            ]
+        );
+        assert_eq!(host_pieces("V", "").unwrap(), []);
     }
 }

@@ -1,14 +1,17 @@
 //! The real spread inputs under shared/corpus: every project loads and expands, every
-//! task.yaml parses, snapd's job list matches the reference runner's, and snapshots pin the
-//! expanded jobs and environments of spread's own projects.
+//! task.yaml parses, snapd's job list matches the reference runner's, snapshots pin the
+//! expanded jobs and environments of spread's own projects, and spread's own project gets its
+//! host-side keys expanded.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use harness::env::expand_project_fields;
 use harness::expand::{Job, expand};
 use harness::project::{self, Project};
+use harness::script::HostEvaluator;
 use harness::select::{list, select};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -149,6 +152,26 @@ fn spread_projects_expand_as_snapshotted() {
         let name = relative.replace('/', "-");
         insta::assert_yaml_snapshot!(name, (jobs, listed));
     }
+}
+
+/// spread's own project excludes `$CACHE_DISABLED`, a `$(HOST:...)` value: the run expands it
+/// on this machine as spread does (the harness used to refuse the project there).
+#[test]
+fn spreads_own_project_excludes_its_host_evaluated_cache_directory() {
+    let project = load("spread");
+    let host = HostEvaluator::default();
+    let expanded = expand_project_fields(&project, &host).unwrap_or_else(|error| panic!("{error}"));
+    // The command reads SEND_CACHE from this process's environment, as spread's does.
+    let cache = if std::env::var("SEND_CACHE").as_deref() == Ok("1") {
+        "false"
+    } else {
+        "tests/cache"
+    };
+    assert_eq!(
+        expanded.exclude,
+        [".spread-reuse.yaml", "tests/.spread-reuse.yaml", cache]
+    );
+    assert_eq!(expanded.path, "/home/test/src/github.com/snapcore/spread");
 }
 
 /// snapd is too big to snapshot whole: counts per machine, a sample, one job's environment

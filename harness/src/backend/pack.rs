@@ -319,7 +319,9 @@ mod tests {
         let root =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/spread/tests/repack");
         let loaded = crate::project::load_file(&root.join("spread.yaml")).unwrap();
-        let project = crate::env::expand_project_fields(&loaded).unwrap();
+        let project =
+            crate::env::expand_project_fields(&loaded, &crate::script::HostEvaluator::default())
+                .unwrap();
         assert_eq!(project.rename, ["s,^,spread-08dbc8b/,S"]);
         let archive = pack(
             &project.root,
@@ -336,6 +338,50 @@ mod tests {
         );
         assert!(
             !names.contains(&"home/test/spread.yaml".to_owned()),
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    fn host_evaluated_variables_choose_what_is_excluded_and_where_it_goes() {
+        let dir = project();
+        std::fs::write(
+            dir.path().join("spread.yaml"),
+            "project: host\n\
+             environment:\n  \
+               SKIP: $(HOST:[ \"$HARNESS_SEND_ALL\" = 1 ] && echo false || echo b/c)\n  \
+               BASE: $(HOST:echo /srv)\n\
+             path: $BASE/host\n\
+             exclude:\n  - $SKIP\n\
+             backends:\n  docker:\n    systems: [debian-12]\n\
+             suites:\n  b/:\n    summary: b\n",
+        )
+        .unwrap();
+        let loaded = crate::project::load_file(&dir.path().join("spread.yaml")).unwrap();
+        let host = crate::script::HostEvaluator::default();
+        let project = crate::env::expand_project_fields(&loaded, &host).unwrap();
+        let skipped = if std::env::var("HARNESS_SEND_ALL").as_deref() == Ok("1") {
+            "false"
+        } else {
+            "b/c"
+        };
+        assert_eq!(
+            (project.path.as_str(), &project.exclude[..]),
+            ("/srv/host", &[skipped.to_owned()][..])
+        );
+        let archive = pack(
+            &project.root,
+            &project.path,
+            &project.include,
+            &project.exclude,
+            &project.rename,
+        )
+        .unwrap();
+        let names = names(&archive);
+        assert!(names.contains(&"srv/host/a/keep.c".to_owned()), "{names:?}");
+        assert_eq!(
+            names.iter().any(|name| name.starts_with("srv/host/b/c")),
+            skipped != "b/c",
             "{names:?}"
         );
     }

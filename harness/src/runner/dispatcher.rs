@@ -21,7 +21,7 @@ use super::slots::{Failure, Level, SlotEnd, join, suite_name};
 use super::{Options, Summary};
 use crate::backend::{Backend, BackendError, Machine, MachineRequest};
 use crate::project::System;
-use crate::script::{HostEvaluator, SpreadVars};
+use crate::script::SpreadVars;
 
 /// State shared by every worker of a run.
 pub(super) struct Shared<B: Backend> {
@@ -33,7 +33,6 @@ pub(super) struct Shared<B: Backend> {
     pub live: Mutex<Vec<Arc<B::Machine>>>,
     pub reuse: Mutex<ReuseRecords>,
     pub tar: Bytes,
-    pub host: HostEvaluator,
     pub started_jobs: std::sync::atomic::AtomicUsize,
     pub total_jobs: usize,
     pub backends: String,
@@ -655,7 +654,7 @@ impl<B: Backend> Worker<B> {
             sample: planned.sample,
             backends: self.shared.backends.clone(),
         };
-        Ok((vars, self.shared.host.evaluate(&job.environment())?))
+        Ok((vars, self.shared.options.host.evaluate(&job.environment())?))
     }
 
     /// After a failed script: its output between rulers, the debug script's output, and with

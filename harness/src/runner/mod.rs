@@ -25,6 +25,7 @@ use crate::backend::pack::{self, PackError};
 use crate::backend::{Backend, BackendError, Machine};
 use crate::expand::Job;
 use crate::project::{Project, System};
+use crate::script::HostEvaluator;
 use dispatcher::{Shared, SystemState};
 pub use events::{Event, JobOutcome, Reporter, Verb};
 use reuse::{ReuseError, ReuseRecords};
@@ -53,6 +54,10 @@ pub struct Options {
     /// `e2e/debian-12:<hash>`), so that a run uses the images built for it even when another
     /// checkout retags `latest` meanwhile. Names not listed are used as written.
     pub pinned_images: BTreeMap<String, String>,
+    /// The run's `$(HOST:...)` outputs. Those the project's `path`/`include`/`exclude`/`rename`
+    /// needed are already in it, so scripts see the same output (spread runs each distinct
+    /// command once per run).
+    pub host: Arc<HostEvaluator>,
 }
 
 /// What happened to every job and slot, in spread's categories.
@@ -147,7 +152,6 @@ pub async fn run<B: Backend>(
         live: Mutex::new(Vec::new()),
         reuse: Mutex::new(reuse),
         tar,
-        host: Default::default(),
         started_jobs: Default::default(),
         total_jobs: planned.len(),
         backends,
