@@ -312,6 +312,13 @@ fn exit_status_and_signals_pass_through() {
         &["-c", "echo \"$0|$1\"", "zero", "one two"],
     );
     assert_eq!(stdout_of(args), "zero|one two\n");
+    // Everything after the app is the app's, options and `--` included.
+    let options = run(
+        &sandbox,
+        "codes.sh",
+        &["-c", "echo \"$*\"", "zero", "--", "--help", "-h"],
+    );
+    assert_eq!(stdout_of(options), "-- --help -h\n");
 }
 
 /// The app's ignored-signal mask, with `snapcell` started by a shell that ran `setup` first.

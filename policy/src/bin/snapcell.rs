@@ -104,8 +104,11 @@ extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
 
 fn cli() -> c_int {
     let argv: Vec<OsString> = std::env::args_os().collect();
-    let result = match invoked_as_app(&argv) {
-        Some(app) => run(&app, argv[1..].to_vec()),
+    let launch = invoked_as_app(&argv)
+        .map(|app| (app, argv[1..].to_vec()))
+        .or_else(|| plain_run(&argv));
+    let result = match launch {
+        Some((app, args)) => run(&app, args),
         None => match Cli::try_parse_from(&argv) {
             Ok(cli) => dispatch(cli.command),
             Err(err) if !err.use_stderr() => err.exit(),
@@ -133,6 +136,18 @@ fn cli() -> c_int {
 fn invoked_as_app(argv: &[OsString]) -> Option<String> {
     let name = Path::new(argv.first()?).file_name()?.to_str()?;
     (name != "snapcell").then(|| name.to_owned())
+}
+
+/// `snapcell run NAME.APP ARGS...` with nothing between `run` and the app: the launch path,
+/// recognised without building the whole command-line parser (about 60 µs of every launch on
+/// the machine of docs/PERFORMANCE.md). The arguments go to the app as they are, as clap's
+/// trailing arguments would; anything else (`run --help`, a missing app) goes to clap.
+fn plain_run(argv: &[OsString]) -> Option<(String, Vec<OsString>)> {
+    let [_, command, app, args @ ..] = argv else {
+        return None;
+    };
+    let app = app.to_str().filter(|app| !app.starts_with('-'))?;
+    (command == "run").then(|| (app.to_owned(), args.to_vec()))
 }
 
 fn dispatch(command: Command) -> Result<()> {
