@@ -5,7 +5,9 @@
 //! caller with one, and a setuid-root snapcell run by a non-root user (permanent drop,
 //! no_new_privs).
 //!
-//! A floor comes first: `snapcell --version`, the cost of exec'ing the launcher binary at all.
+//! Two platform pairs come first: a program without libc against the same program on static
+//! glibc and against /bin/true, i.e. what glibc's start-up costs here. Then a floor:
+//! `snapcell --version`, the cost of exec'ing the launcher binary at all.
 //! Then the largest single step of a launch on its own: the kernel accepting each installed
 //! seccomp program (seccomp(2) timed in a forked child).
 //!
@@ -69,6 +71,8 @@ fn main() {
     std::os::unix::fs::chown(&setuid_snapcell, Some(0), Some(0)).expect("chown root");
     chmod(&setuid_snapcell, 0o4755);
 
+    let (no_libc, static_glibc) = platform_programs(launcher_dir.path());
+
     let true_binary = PathBuf::from("/bin/true");
     let snapcell = run_support::snapcell().to_path_buf();
     let direct = |label, caller| Launch {
@@ -77,7 +81,27 @@ fn main() {
         args: &[],
         caller,
     };
+    let bare = |label, program: &PathBuf| Launch {
+        label,
+        program: program.clone(),
+        args: &[],
+        caller: None,
+    };
     let paths = [
+        (
+            bare(
+                "platform: a program without libc (one exit system call)",
+                &no_libc,
+            ),
+            bare("platform: the same program on static glibc", &static_glibc),
+        ),
+        (
+            bare(
+                "platform: a program without libc (one exit system call)",
+                &no_libc,
+            ),
+            direct("platform: /bin/true (dynamic glibc)", None),
+        ),
         (
             direct("/bin/true as root", None),
             Launch {
@@ -205,6 +229,34 @@ fn time(sandbox: &Sandbox, launch: &Launch) -> Duration {
     let took = started.elapsed();
     assert!(status.success(), "{}: {status}", launch.label);
     took
+}
+
+/// Two programs that do nothing, built with the C compiler that links Rust: one without libc
+/// (`_start` makes the exit system call) and one `int main(void)` linked statically with glibc.
+/// Against each other and `/bin/true`, they show what glibc's own start-up costs on this
+/// machine, which every dynamically linked launcher pays before its `main`.
+fn platform_programs(dir: &Path) -> (PathBuf, PathBuf) {
+    let build = |name: &str, source: &str, flags: &[&str]| {
+        let source_path = dir.join(format!("{name}.c"));
+        std::fs::write(&source_path, source).expect("writing a C source");
+        let program = dir.join(name);
+        let status = Command::new("cc")
+            .args(["-O2", "-static", "-o"])
+            .arg(&program)
+            .args(flags)
+            .arg(&source_path)
+            .status()
+            .expect("running cc (the C compiler Rust links with)");
+        assert!(status.success(), "cc {name}.c: {status}");
+        program
+    };
+    let no_libc = build(
+        "no-libc",
+        "void _start(void) { __asm__ volatile(\"mov $60, %eax; xor %edi, %edi; syscall\"); }\n",
+        &["-nostdlib"],
+    );
+    let static_glibc = build("static-glibc", "int main(void) { return 0; }\n", &[]);
+    (no_libc, static_glibc)
 }
 
 /// The program `snapcell install` stored for `SNAP.true`, read inside the sandbox.
