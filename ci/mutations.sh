@@ -25,9 +25,10 @@ declare -A selection=(
     [a-no-arch-check]="docker:debian-12:suites/privilege-drop/denied"
     [b-setuid-any-uid]="docker:debian-12:suites/privilege-drop/denied"
     [c-daemon-uid-1]="docker:rhel-like:suites/privilege-drop/drop"
+    [d-shared-tmp]="docker:debian-12:suites/smoke/launch"
 )
 
-if (($#)); then names=("$@"); else names=(a-no-arch-check b-setuid-any-uid c-daemon-uid-1); fi
+if (($#)); then names=("$@"); else names=(a-no-arch-check b-setuid-any-uid c-daemon-uid-1 d-shared-tmp); fi
 for name in "${names[@]}"; do
     if [ -z "${selection[$name]:-}" ] || [ ! -f "ci/mutations/$name.patch" ]; then
         echo "unknown mutation $name (known: ${!selection[*]})" >&2
