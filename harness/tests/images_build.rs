@@ -1,6 +1,7 @@
 //! Building images against the real Docker engine and mmdebstrap: from + run + copy builds,
-//! cached builds that do nothing, a new input that rebuilds only its layer, concurrent builds
-//! that build once, and failures that leave no tag and no container behind.
+//! cached builds that do nothing, a new input that rebuilds only its layer, a changed recipe
+//! whose replaced stages are untagged, concurrent builds that build once, and failures that
+//! leave no tag and no container behind.
 //!
 //! The shared base `e2e/images-test-base` (a minbase bookworm) is built once per machine and
 //! kept, like the real images; each test's own images are removed when it ends.
@@ -225,6 +226,42 @@ async fn from_run_copy_builds_then_caches_then_rebuilds_only_the_changed_layer()
     let plan = images::plan(scratch.root(), &name).unwrap();
     assert!(image_exists(&plan.layers[0].tag()));
     assert_eq!(build_containers(&name), "");
+}
+
+#[tokio::test]
+async fn a_changed_run_step_untags_the_run_layer_it_replaces() {
+    let scratch = Scratch::new("prune", &[("child", child_recipe("touch /one"))]);
+    let name = scratch.names[0].clone();
+    write(scratch.root(), "input/tool", "tool");
+    let docker = images::connect().await.unwrap();
+    let recorder = Recorder::default();
+    images::ensure(&docker, scratch.root(), &name, &recorder)
+        .await
+        .unwrap();
+    let old = images::plan(scratch.root(), &name).unwrap();
+
+    write(
+        scratch.root(),
+        &format!("images/{name}/recipe.yaml"),
+        &child_recipe("touch /two"),
+    );
+    images::ensure(&docker, scratch.root(), &name, &recorder)
+        .await
+        .unwrap();
+    let new = images::plan(scratch.root(), &name).unwrap();
+
+    let (old_stages, new_stages) = (old.stages(), new.stages());
+    for ((recipe, kind, old_tag), (_, _, new_tag)) in old_stages.iter().zip(&new_stages) {
+        assert!(image_exists(new_tag), "{new_tag} is missing");
+        if *recipe == BASE {
+            // The shared base did not change: its stage is the same and stays.
+            assert_eq!(old_tag, new_tag, "{kind:?}");
+        } else {
+            assert_ne!(old_tag, new_tag, "{kind:?}");
+            assert!(!image_exists(old_tag), "{old_tag} ({kind:?}) is left");
+        }
+    }
+    assert!(image_exists(&new.latest()));
 }
 
 #[tokio::test]

@@ -169,22 +169,30 @@ pub async fn remove(docker: &Docker, name: &str) -> Result<usize, ImageError> {
     Ok(tags.len())
 }
 
-/// Untags the finished and `copy:` images of `plan.name` that an earlier build left and the
-/// current plan no longer uses: each new `snapcell` would otherwise keep one more image per
-/// recipe. Best effort: an image a container still uses stays.
+/// Untags the stages that earlier builds left and the current recipes no longer produce: in
+/// each repository this plan builds a stage in, every other tag of that stage's kind. Each new
+/// `snapcell` would otherwise keep one more image per recipe, and each recipe change one more
+/// root file system or run layer. (A recipe that others are built `from` gets the same stages
+/// in their plans, so this never takes a stage another recipe of this tree uses.) Best effort:
+/// an image a container still uses stays; an untagged stage that newer images still build on
+/// stays as their parent.
 async fn prune_superseded(docker: &Docker, plan: &Plan) -> Result<(), ImageError> {
-    let current: Vec<String> = std::iter::once(plan.tag())
-        .chain(std::iter::once(plan.latest()))
-        .chain(plan.layers.iter().map(plan::Layer::tag))
-        .collect();
-    let repository = plan::repository(&plan.name);
-    for tag in tags_of(docker, &plan.name).await? {
-        let label = &tag[repository.len() + 1..];
-        let superseded = label.starts_with("copy-") || plan::is_hash(label);
-        if superseded && !current.contains(&tag) {
-            let _ = docker
-                .remove_image(&tag, None::<RemoveImageOptions>, None)
-                .await;
+    let stages = plan.stages();
+    let mut recipes: Vec<&str> = stages.iter().map(|(recipe, _, _)| *recipe).collect();
+    recipes.sort_unstable();
+    recipes.dedup();
+    for recipe in recipes {
+        let repository = plan::repository(recipe);
+        for tag in tags_of(docker, recipe).await? {
+            let kind = plan::StageKind::of_label(&tag[repository.len() + 1..]);
+            let superseded = stages.iter().any(|(stage_recipe, stage_kind, current)| {
+                *stage_recipe == recipe && Some(*stage_kind) == kind && *current != tag
+            });
+            if superseded {
+                let _ = docker
+                    .remove_image(&tag, None::<RemoveImageOptions>, None)
+                    .await;
+            }
         }
     }
     Ok(())

@@ -43,6 +43,27 @@ impl Plan {
         format!("{}:{}", repository(&self.name), self.hash)
     }
 
+    /// Every stage this plan builds, bottom first, as (recipe, kind, tag); the finished image
+    /// is the last, of kind [`StageKind::Finished`].
+    pub fn stages(&self) -> Vec<(&str, StageKind, String)> {
+        std::iter::once((
+            self.rootfs.recipe.as_str(),
+            StageKind::Rootfs,
+            self.rootfs.tag(),
+        ))
+        .chain(
+            self.layers
+                .iter()
+                .map(|layer| (layer.recipe.as_str(), layer.kind(), layer.tag())),
+        )
+        .chain(std::iter::once((
+            self.name.as_str(),
+            StageKind::Finished,
+            self.tag(),
+        )))
+        .collect()
+    }
+
     /// `e2e/NAME:latest`.
     pub fn latest(&self) -> String {
         format!("{}:latest", repository(&self.name))
@@ -60,7 +81,7 @@ pub struct Rootfs {
 impl Rootfs {
     /// `e2e/RECIPE:rootfs-<hash>`.
     pub fn tag(&self) -> String {
-        stage_tag(&self.recipe, "rootfs", &self.hash)
+        stage_tag(&self.recipe, StageKind::Rootfs, &self.hash)
     }
 }
 
@@ -77,11 +98,51 @@ pub struct Layer {
 impl Layer {
     /// `e2e/RECIPE:system-<hash>` or `e2e/RECIPE:copy-<hash>`.
     pub fn tag(&self) -> String {
-        let kind = match self.step {
-            Step::Run(_) => "system",
-            Step::Copy(_) => "copy",
-        };
-        stage_tag(&self.recipe, kind, &self.hash)
+        stage_tag(&self.recipe, self.kind(), &self.hash)
+    }
+
+    pub fn kind(&self) -> StageKind {
+        match self.step {
+            Step::Run(_) => StageKind::System,
+            Step::Copy(_) => StageKind::Copy,
+        }
+    }
+}
+
+/// What a tagged image of a recipe's repository is. A recipe builds at most one stage of each
+/// kind, so any other tag of that kind in its repository was left by an older recipe or input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageKind {
+    /// `rootfs-<hash>`: the imported mmdebstrap root file system.
+    Rootfs,
+    /// `system-<hash>`: a recipe's `run:` steps.
+    System,
+    /// `copy-<hash>`: the files of `copy:`.
+    Copy,
+    /// `<hash>`: the finished image.
+    Finished,
+}
+
+impl StageKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            StageKind::Rootfs => "rootfs-",
+            StageKind::System => "system-",
+            StageKind::Copy => "copy-",
+            StageKind::Finished => "",
+        }
+    }
+
+    /// The kind of a tag's label (the part after `e2e/NAME:`), if it is a stage's.
+    pub fn of_label(label: &str) -> Option<StageKind> {
+        [
+            StageKind::Rootfs,
+            StageKind::System,
+            StageKind::Copy,
+            StageKind::Finished,
+        ]
+        .into_iter()
+        .find(|kind| label.strip_prefix(kind.prefix()).is_some_and(is_hash))
     }
 }
 
@@ -103,12 +164,12 @@ pub struct CopyInput {
 }
 
 /// Intermediate stages are tagged too, so that they are cached.
-fn stage_tag(recipe: &str, kind: &str, hash: &str) -> String {
-    format!("{}:{kind}-{hash}", repository(recipe))
+fn stage_tag(recipe: &str, kind: StageKind, hash: &str) -> String {
+    format!("{}:{}{hash}", repository(recipe), kind.prefix())
 }
 
 /// Whether `text` has the shape of a stage hash (a finished image's tag).
-pub fn is_hash(text: &str) -> bool {
+fn is_hash(text: &str) -> bool {
     text.len() == HASH_DIGITS
         && text
             .bytes()
