@@ -18,9 +18,8 @@
 #[link(name = "gcc_eh", kind = "static")]
 unsafe extern "C" {}
 
-use std::ffi::OsString;
+use std::ffi::{OsString, c_char, c_int};
 use std::io::Write;
-use std::os::raw::{c_char, c_int};
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
