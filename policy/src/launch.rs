@@ -54,6 +54,12 @@ pub enum LaunchError {
         #[source]
         source: TrustError,
     },
+    #[error("refusing to run {tag} unconfined: {source}")]
+    Unjudged {
+        tag: String,
+        #[source]
+        source: TrustError,
+    },
     #[error(
         "refusing to run {tag} unconfined: its seccomp program {path} is unusable: {source}; \
          reinstall the snap with `snapcell install`"
@@ -144,7 +150,11 @@ pub fn resolve(
 
 fn untrusted(tag: &str, what: &'static str) -> impl FnOnce(TrustError) -> LaunchError {
     let tag = tag.to_owned();
-    move |source| LaunchError::Untrusted { tag, what, source }
+    move |source| match source {
+        // Not the file's fault: the launcher could not look.
+        TrustError::Unlocatable { .. } => LaunchError::Unjudged { tag, source },
+        source => LaunchError::Untrusted { tag, what, source },
+    }
 }
 
 /// The app's entry in the installed revision's snap.yaml.
@@ -234,11 +244,9 @@ fn read_record(
         Ok(bytes) => bytes,
         Err(TrustError::Missing { .. }) => return Err(not_installed().into()),
         Err(source) => {
-            return Err(LaunchError::Untrusted {
-                tag: format!("snap {snap_name:?}"),
-                what: "install record",
+            return Err(untrusted(&format!("snap {snap_name:?}"), "install record")(
                 source,
-            });
+            ));
         }
     };
     serde_norway::from_slice(&bytes).map_err(|err| LaunchError::Record {

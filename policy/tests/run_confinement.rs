@@ -520,6 +520,29 @@ fn a_program_cut_after_a_return_is_refused_by_its_digest() {
 }
 
 #[test]
+fn without_proc_the_launch_stops_and_says_why() {
+    let sandbox = installed("procless", OptIn::None);
+    // Only this test's sandbox (a mount namespace of its own) loses /proc.
+    let mut caller = sandbox.command("/bin/sh");
+    caller.args([
+        "-c",
+        &format!(
+            "mount -t tmpfs none /proc && exec {} run procless ids",
+            run_support::snapcell().display()
+        ),
+    ]);
+    let refused = output(caller);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    assert!(refused.stdout.is_empty(), "the app ran: {refused:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&refused.stderr),
+        "error: refusing to run snap \"procless\" unconfined: cannot tell where \
+         /var/lib/snapcell/snaps/procless.yaml really is: /proc/self/fd/3 cannot be read \
+         (No such file or directory (os error 2)); the launcher needs /proc mounted\n"
+    );
+}
+
+#[test]
 fn an_unknown_snap_or_app_is_a_clear_error() {
     let sandbox = installed("known", OptIn::None);
     let absent = run(&sandbox, "absent.app", &[]);

@@ -38,6 +38,16 @@ pub enum TrustError {
     },
     #[error("{path} is not a regular file")]
     NotAFile { path: PathBuf },
+    #[error(
+        "cannot tell where {path} really is: {proc_path} cannot be read ({source}); \
+         the launcher needs /proc mounted"
+    )]
+    Unlocatable {
+        path: PathBuf,
+        proc_path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// The directories judged trustworthy so far in this launch.
@@ -85,8 +95,13 @@ impl Trust {
             .0
             .metadata()
             .map_err(|source| io_error(path, source))?;
+        let proc_path = location.proc_path();
         let resolved =
-            std::fs::read_link(location.proc_path()).map_err(|source| io_error(path, source))?;
+            std::fs::read_link(&proc_path).map_err(|source| TrustError::Unlocatable {
+                path: path.to_path_buf(),
+                proc_path,
+                source,
+            })?;
         if !metadata.is_file() {
             return Err(TrustError::NotAFile { path: resolved });
         }
