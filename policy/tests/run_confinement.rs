@@ -1,6 +1,7 @@
 //! `snapcell run` against the kernel, as root in a sandbox: the capability decision for a snap
-//! without an opt-in, x32 refusal, the snap environment and private /tmp, exit status, signals
-//! and signal dispositions passing through, and a tampered profile stopping the launch.
+//! without an opt-in, x32 refusal, the snap environment and private /tmp, exit status, signals,
+//! signal dispositions and the caller's descriptors passing through (and no launcher
+//! descriptor), a tampered profile or a missing /proc stopping the launch.
 
 mod run_support;
 
@@ -352,6 +353,34 @@ fn the_app_inherits_the_callers_signal_dispositions() {
         ignored_signals(&sandbox, "trap '' PIPE HUP;") & (sigpipe | sighup),
         sigpipe | sighup
     );
+}
+
+/// The descriptors `/bin/sh -c 'exec 7</dev/null; exec LAUNCH'` leaves open in what it starts.
+fn open_descriptors(sandbox: &Sandbox, launch: &str) -> Vec<String> {
+    let mut caller = sandbox.command("/bin/sh");
+    caller.args(["-c", &format!("exec 7</dev/null; exec {launch}")]);
+    let mut descriptors: Vec<String> = stdout(caller)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    descriptors.sort();
+    descriptors
+}
+
+#[test]
+fn the_app_gets_the_callers_descriptors_and_none_of_the_launchers() {
+    let sandbox = installed("descriptors", OptIn::None);
+    let list = "-c 'ls /proc/self/fd'";
+    let direct = open_descriptors(&sandbox, &format!("/bin/sh {list}"));
+    let launched = open_descriptors(
+        &sandbox,
+        &format!(
+            "{} run descriptors.sh {list}",
+            run_support::snapcell().display()
+        ),
+    );
+    assert!(direct.iter().any(|fd| fd == "7"), "{direct:?}");
+    assert_eq!(launched, direct);
 }
 
 #[test]
