@@ -15,6 +15,8 @@ use glob::{MatchOptions, Pattern};
 
 use transform::Transform;
 
+use crate::project::Project;
+
 /// The project could not be packed.
 #[derive(Debug, thiserror::Error)]
 pub enum PackError {
@@ -32,6 +34,18 @@ pub enum PackError {
     },
     #[error("cannot pack {path} for sending: {reason}")]
     Io { path: PathBuf, reason: String },
+}
+
+/// The archive of `project` as spread sends it: its root, under its `path`, with its
+/// `include`, `exclude` and `rename` (already expanded, `env::expand_project_fields`).
+pub fn pack_project(project: &Project) -> Result<Vec<u8>, PackError> {
+    pack(
+        &project.root,
+        &project.path,
+        &project.include,
+        &project.exclude,
+        &project.rename,
+    )
 }
 
 /// Builds the archive of `root` for `remote_path`.
@@ -314,24 +328,20 @@ mod tests {
         assert!(!target.path().join("p/b").exists());
     }
 
+    /// The project of `spread_yaml` with its host-side keys expanded, as a run sends it.
+    fn expanded(spread_yaml: &Path) -> Project {
+        let loaded = crate::project::load_file(spread_yaml).unwrap();
+        crate::env::expand_project_fields(&loaded, &crate::script::HostEvaluator::default())
+            .unwrap()
+    }
+
     #[test]
     fn corpus_repack_project_sends_its_content_under_the_delta_prefix() {
         let root =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/spread/tests/repack");
-        let loaded = crate::project::load_file(&root.join("spread.yaml")).unwrap();
-        let project =
-            crate::env::expand_project_fields(&loaded, &crate::script::HostEvaluator::default())
-                .unwrap();
+        let project = expanded(&root.join("spread.yaml"));
         assert_eq!(project.rename, ["s,^,spread-08dbc8b/,S"]);
-        let archive = pack(
-            &project.root,
-            &project.path,
-            &project.include,
-            &project.exclude,
-            &project.rename,
-        )
-        .unwrap();
-        let names = names(&archive);
+        let names = names(&pack_project(&project).unwrap());
         assert!(
             names.contains(&"home/test/spread-08dbc8b/spread.yaml".to_owned()),
             "{names:?}"
@@ -357,9 +367,7 @@ mod tests {
              suites:\n  b/:\n    summary: b\n",
         )
         .unwrap();
-        let loaded = crate::project::load_file(&dir.path().join("spread.yaml")).unwrap();
-        let host = crate::script::HostEvaluator::default();
-        let project = crate::env::expand_project_fields(&loaded, &host).unwrap();
+        let project = expanded(&dir.path().join("spread.yaml"));
         let skipped = if std::env::var("HARNESS_SEND_ALL").as_deref() == Ok("1") {
             "false"
         } else {
@@ -369,15 +377,7 @@ mod tests {
             (project.path.as_str(), &project.exclude[..]),
             ("/srv/host", &[skipped.to_owned()][..])
         );
-        let archive = pack(
-            &project.root,
-            &project.path,
-            &project.include,
-            &project.exclude,
-            &project.rename,
-        )
-        .unwrap();
-        let names = names(&archive);
+        let names = names(&pack_project(&project).unwrap());
         assert!(names.contains(&"srv/host/a/keep.c".to_owned()), "{names:?}");
         assert_eq!(
             names.iter().any(|name| name.starts_with("srv/host/b/c")),

@@ -129,13 +129,7 @@ pub async fn run<B: Backend>(
     stop: Stop,
 ) -> Result<Summary, RunError> {
     let systems = check(backend.as_ref(), &jobs, &options).await?;
-    let tar = Bytes::from(pack::pack(
-        &project.root,
-        &project.path,
-        &project.include,
-        &project.exclude,
-        &project.rename,
-    )?);
+    let tar = Bytes::from(pack::pack_project(project)?);
     let reuse = if options.reuse || options.restore {
         ReuseRecords::load(&project.root)?
     } else {
