@@ -40,6 +40,16 @@ struct Launch {
 }
 
 impl Launch {
+    /// `program` without arguments.
+    fn bare(label: &'static str, program: &Path, caller: Option<Identity>) -> Launch {
+        Launch {
+            label,
+            program: program.to_path_buf(),
+            args: &[],
+            caller,
+        }
+    }
+
     fn command(&self, sandbox: &Sandbox) -> Command {
         let mut command = match &self.caller {
             Some(identity) => sandbox.command_as(&self.program, identity),
@@ -73,33 +83,26 @@ fn main() {
 
     let (no_libc, static_glibc) = platform_programs(launcher_dir.path());
 
-    let true_binary = PathBuf::from("/bin/true");
     let snapcell = run_support::snapcell().to_path_buf();
-    let direct = |label, caller| Launch {
-        label,
-        program: true_binary.clone(),
-        args: &[],
-        caller,
-    };
-    let bare = |label, program: &PathBuf| Launch {
-        label,
-        program: program.clone(),
-        args: &[],
-        caller: None,
+    let direct = |label, caller| Launch::bare(label, Path::new("/bin/true"), caller);
+    let without_libc = || {
+        Launch::bare(
+            "platform: a program without libc (one exit system call)",
+            &no_libc,
+            None,
+        )
     };
     let paths = [
         (
-            bare(
-                "platform: a program without libc (one exit system call)",
-                &no_libc,
+            without_libc(),
+            Launch::bare(
+                "platform: the same program on static glibc",
+                &static_glibc,
+                None,
             ),
-            bare("platform: the same program on static glibc", &static_glibc),
         ),
         (
-            bare(
-                "platform: a program without libc (one exit system call)",
-                &no_libc,
-            ),
+            without_libc(),
             direct("platform: /bin/true (dynamic glibc)", None),
         ),
         (

@@ -28,15 +28,32 @@ fn shell(sandbox: &Sandbox, snap: &str, script: &str) -> std::process::Output {
     run(sandbox, &format!("{snap}.sh"), &["-c", script])
 }
 
+/// The mask of one `/proc/PID/status` line as `grep FIELD` prints it (`CapEff:\t0000...`).
+fn status_mask(line: &str) -> u64 {
+    let hex = line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("not a status mask line: {line:?}"));
+    u64::from_str_radix(hex, 16).expect("a hex mask")
+}
+
 /// The effective capability mask of the app, from /proc/self/status.
 fn effective_capabilities(sandbox: &Sandbox, snap: &str) -> u64 {
     let out = shell(sandbox, snap, "grep CapEff /proc/self/status");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let hex = text
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or_else(|| panic!("{out:?}"));
-    u64::from_str_radix(hex, 16).expect("a hex mask")
+    status_mask(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// `/bin/sh -c 'SETUP exec PROGRAM'` in the sandbox: the app, or the program started in its
+/// place, inherits whatever state `setup` gave the shell.
+fn after_shell_setup(sandbox: &Sandbox, setup: &str, program: &str) -> std::process::Command {
+    let mut caller = sandbox.command("/bin/sh");
+    caller.args(["-c", &format!("{setup} exec {program}")]);
+    caller
+}
+
+/// The command line `snapcell run APP_AND_ARGS`.
+fn snapcell_run(app_and_args: &str) -> String {
+    format!("{} run {app_and_args}", run_support::snapcell().display())
 }
 
 const ID_CAPABILITY_BITS: u64 = (1 << 0) | (1 << 6) | (1 << 7); // CHOWN, SETGID, SETUID
@@ -271,28 +288,22 @@ fn host_mounts_reach_the_snap_and_its_own_never_leave() {
 #[test]
 fn the_app_starts_in_the_callers_working_directory() {
     let sandbox = installed("cwd", OptIn::None);
-    let snapcell = run_support::snapcell().display().to_string();
-    let mut from_etc = sandbox.command("sh");
-    from_etc.args(["-c", &format!("cd /etc && {snapcell} run cwd.sh -c pwd")]);
-    assert_eq!(stdout(from_etc), "/etc\n");
+    let pwd = snapcell_run("cwd.sh -c pwd");
+    assert_eq!(
+        stdout(after_shell_setup(&sandbox, "cd /etc &&", &pwd)),
+        "/etc\n"
+    );
     // The host's /tmp does not exist in the snap's namespace: the app starts in `/`.
     let host_tmp = tempfile::tempdir().expect("a directory in the host's /tmp");
-    let mut from_tmp = sandbox.command("sh");
-    from_tmp.args([
-        "-c",
-        &format!(
-            "cd {} && {snapcell} run cwd.sh -c pwd",
-            host_tmp.path().display()
-        ),
-    ]);
-    assert_eq!(stdout(from_tmp), "/\n");
+    let from_tmp = format!("cd {} &&", host_tmp.path().display());
+    assert_eq!(stdout(after_shell_setup(&sandbox, &from_tmp, &pwd)), "/\n");
     // The caller in the host's /tmp (not empty: the directory above is there): the app is in
     // the snap's /tmp, not in the host's one beneath it.
-    let mut in_tmp = sandbox.command("sh");
-    in_tmp.args([
-        "-c",
-        &format!("cd /tmp && {snapcell} run cwd.sh -c 'pwd; ls -A'"),
-    ]);
+    let in_tmp = after_shell_setup(
+        &sandbox,
+        "cd /tmp &&",
+        &snapcell_run("cwd.sh -c 'pwd; ls -A'"),
+    );
     assert_eq!(stdout(in_tmp), "/tmp\n");
 }
 
@@ -324,20 +335,8 @@ fn exit_status_and_signals_pass_through() {
 
 /// The app's ignored-signal mask, with `snapcell` started by a shell that ran `setup` first.
 fn ignored_signals(sandbox: &Sandbox, setup: &str) -> u64 {
-    let mut caller = sandbox.command("/bin/sh");
-    caller.args([
-        "-c",
-        &format!(
-            "{setup} exec {} run dispositions.sh -c 'grep SigIgn /proc/self/status'",
-            run_support::snapcell().display()
-        ),
-    ]);
-    let text = stdout(caller);
-    let hex = text
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or_else(|| panic!("{text:?}"));
-    u64::from_str_radix(hex, 16).expect("a hex mask")
+    let launch = snapcell_run("dispositions.sh -c 'grep SigIgn /proc/self/status'");
+    status_mask(&stdout(after_shell_setup(sandbox, setup, &launch)))
 }
 
 #[test]
@@ -357,8 +356,7 @@ fn the_app_inherits_the_callers_signal_dispositions() {
 
 /// The descriptors `/bin/sh -c 'exec 7</dev/null; exec LAUNCH'` leaves open in what it starts.
 fn open_descriptors(sandbox: &Sandbox, launch: &str) -> Vec<String> {
-    let mut caller = sandbox.command("/bin/sh");
-    caller.args(["-c", &format!("exec 7</dev/null; exec {launch}")]);
+    let caller = after_shell_setup(sandbox, "exec 7</dev/null;", launch);
     let mut descriptors: Vec<String> = stdout(caller)
         .split_whitespace()
         .map(str::to_owned)
@@ -372,13 +370,7 @@ fn the_app_gets_the_callers_descriptors_and_none_of_the_launchers() {
     let sandbox = installed("descriptors", OptIn::None);
     let list = "-c 'ls /proc/self/fd'";
     let direct = open_descriptors(&sandbox, &format!("/bin/sh {list}"));
-    let launched = open_descriptors(
-        &sandbox,
-        &format!(
-            "{} run descriptors.sh {list}",
-            run_support::snapcell().display()
-        ),
-    );
+    let launched = open_descriptors(&sandbox, &snapcell_run(&format!("descriptors.sh {list}")));
     assert!(direct.iter().any(|fd| fd == "7"), "{direct:?}");
     assert_eq!(launched, direct);
 }
@@ -552,15 +544,11 @@ fn a_program_cut_after_a_return_is_refused_by_its_digest() {
 fn without_proc_the_launch_stops_and_says_why() {
     let sandbox = installed("procless", OptIn::None);
     // Only this test's sandbox (a mount namespace of its own) loses /proc.
-    let mut caller = sandbox.command("/bin/sh");
-    caller.args([
-        "-c",
-        &format!(
-            "mount -t tmpfs none /proc && exec {} run procless ids",
-            run_support::snapcell().display()
-        ),
-    ]);
-    let refused = output(caller);
+    let refused = output(after_shell_setup(
+        &sandbox,
+        "mount -t tmpfs none /proc &&",
+        &snapcell_run("procless ids"),
+    ));
     assert_eq!(refused.status.code(), Some(1), "{refused:?}");
     assert!(refused.stdout.is_empty(), "the app ran: {refused:?}");
     assert_eq!(
